@@ -1,0 +1,45 @@
+# finetune-kit — every target builds the virtual environment first if it is missing or stale.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+# tiktoken downloads its encodings on first use; on machines without internet an offline copy
+# beside the repo (../shared/tiktoken_cache) is used when present. The library never hard-codes it.
+ifneq ($(wildcard ../shared/tiktoken_cache),)
+export TIKTOKEN_CACHE_DIR ?= $(abspath ../shared/tiktoken_cache)
+endif
+
+.PHONY: demo test lint typecheck docs docs-serve check clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## demo: set up (if needed), then run the whole story on the bundled sample, offline
+demo: $(STAMP)
+	$(BIN)/finetune-kit demo
+
+## test: set up (if needed), then run the test suite
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy --strict finetune_kit
+
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict
+
+docs-serve: $(STAMP)
+	$(BIN)/mkdocs serve
+
+check: test lint typecheck docs
+
+clean:
+	rm -rf $(VENV) site .mypy_cache .ruff_cache .pytest_cache demo-output

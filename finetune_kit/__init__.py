@@ -1,0 +1,113 @@
+"""finetune-kit: turn your own examples into clean, validated, priced OpenAI fine-tuning jobs.
+
+The public API is re-exported here; everything else is private. See the docs for guides.
+"""
+
+from __future__ import annotations
+
+from finetune_kit.dataset import SAMPLE_SYSTEM_PROMPT, AnyExample, Dataset, sample_csv_path
+from finetune_kit.errors import (
+    APIConnectionFailed,
+    APIError,
+    AuthenticationFailed,
+    ConfigError,
+    DataError,
+    FinetuneKitError,
+    JobCreationRefused,
+    JobFailed,
+    JobTimeout,
+    PersonalDataFound,
+    QuotaExceeded,
+    TokenizerUnavailable,
+    UnknownModelError,
+    ValidationFailed,
+)
+from finetune_kit.fixes import FixReport, fix_file
+from finetune_kit.reading import Line, LineProblem, iter_jsonl, parse_line, split_ranges
+from finetune_kit.schema import (
+    ContentPart,
+    Example,
+    FunctionCall,
+    FunctionDefinition,
+    ImagePart,
+    ImageURL,
+    Message,
+    PreferenceExample,
+    PreferenceInput,
+    Role,
+    TextPart,
+    Tool,
+    ToolCall,
+)
+from finetune_kit.validation import (
+    Finding,
+    Format,
+    LineResult,
+    Method,
+    Problem,
+    Rule,
+    RuleContext,
+    Severity,
+    ValidationReport,
+    Validator,
+    detect_format,
+    rule,
+    validate,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SAMPLE_SYSTEM_PROMPT",
+    "APIConnectionFailed",
+    "APIError",
+    "AnyExample",
+    "AuthenticationFailed",
+    "ConfigError",
+    "ContentPart",
+    "DataError",
+    "Dataset",
+    "Example",
+    "Finding",
+    "FinetuneKitError",
+    "FixReport",
+    "Format",
+    "FunctionCall",
+    "FunctionDefinition",
+    "ImagePart",
+    "ImageURL",
+    "JobCreationRefused",
+    "JobFailed",
+    "JobTimeout",
+    "Line",
+    "LineProblem",
+    "LineResult",
+    "Message",
+    "Method",
+    "PersonalDataFound",
+    "PreferenceExample",
+    "PreferenceInput",
+    "Problem",
+    "QuotaExceeded",
+    "Role",
+    "Rule",
+    "RuleContext",
+    "Severity",
+    "TextPart",
+    "TokenizerUnavailable",
+    "Tool",
+    "ToolCall",
+    "UnknownModelError",
+    "ValidationFailed",
+    "ValidationReport",
+    "Validator",
+    "__version__",
+    "detect_format",
+    "fix_file",
+    "iter_jsonl",
+    "parse_line",
+    "rule",
+    "sample_csv_path",
+    "split_ranges",
+    "validate",
+]

@@ -1,0 +1,66 @@
+"""Rich renderables for reports (used by ``__rich__`` methods and the CLI)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+if TYPE_CHECKING:
+    from finetune_kit.validation import Finding, ValidationReport
+
+_MAX_LINES_SHOWN = 8
+
+
+def _lines(findings: list[Finding]) -> str:
+    lines = [str(f.line) for f in findings if f.line is not None]
+    if not lines:
+        return "file"
+    shown = ", ".join(lines[:_MAX_LINES_SHOWN])
+    if len(lines) > _MAX_LINES_SHOWN:
+        shown += f", … (+{len(lines) - _MAX_LINES_SHOWN})"
+    return shown
+
+
+def validation_report(report: ValidationReport) -> RenderableType:
+    """A table of findings grouped by code, then a one-line verdict and key statistics."""
+    parts: list[RenderableType] = []
+    if report.findings:
+        table = Table(title=None, show_lines=False, expand=False)
+        table.add_column("code", style="bold")
+        table.add_column("severity")
+        table.add_column("count", justify="right")
+        table.add_column("lines")
+        table.add_column("first problem / how to fix", overflow="fold")
+        for code, group in report.by_code().items():
+            first = group[0]
+            colour = "red" if first.severity.value == "error" else "yellow"
+            where = f"{first.field}: " if first.field else ""
+            detail = Text(f"{where}{first.message}\n")
+            detail.append(first.hint, style="dim")
+            table.add_row(
+                code,
+                Text(first.severity.value, style=colour),
+                str(len(group)),
+                _lines(group),
+                detail,
+            )
+        parts.append(table)
+    stats = report.stats
+    verdict = Text(report.summary(), style="bold green" if report.ok else "bold red")
+    parts.append(verdict)
+    if stats:
+        mpe = stats.get("messages_per_example", {})
+        parts.append(
+            Text(
+                f"formats: {stats.get('formats', {})} · messages per example: "
+                f"min {mpe.get('min')}, mean {mpe.get('mean')}, max {mpe.get('max')} · "
+                f"without system message: {stats.get('examples_without_system_message', 0)} · "
+                f"without user message: {stats.get('examples_without_user_message', 0)} · "
+                f"duplicates: {stats.get('n_duplicates', 0)}",
+                style="dim",
+            )
+        )
+    return Group(*parts)
