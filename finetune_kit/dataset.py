@@ -54,6 +54,7 @@ def sample_csv_path() -> Path:
 
     return Path(str(resources.files("finetune_kit") / "data" / "shakespeare_ml_qa.csv"))
 
+
 AnyExample = Example | PreferenceExample
 """A supervised chat example or a preference (DPO) example."""
 
@@ -434,7 +435,9 @@ class Dataset(Sequence[AnyExample]):
 
     @classmethod
     def sample(cls) -> Dataset:
-        """The bundled sample as a dataset, with [`SAMPLE_SYSTEM_PROMPT`][finetune_kit.SAMPLE_SYSTEM_PROMPT].
+        """The bundled sample as a dataset, with the sample's system prompt.
+
+        The prompt is [`SAMPLE_SYSTEM_PROMPT`][finetune_kit.SAMPLE_SYSTEM_PROMPT].
 
         Example:
             >>> from finetune_kit import Dataset

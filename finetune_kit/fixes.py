@@ -88,7 +88,7 @@ class FixReport:
 
 def _same_file(a: Path, b: Path) -> bool:
     try:
-        return a.resolve() == b.resolve() or (b.exists() and os.path.samefile(a, b))
+        return a.resolve() == b.resolve() or (b.exists() and a.samefile(b))
     except OSError:
         return False
 

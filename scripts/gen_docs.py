@@ -10,7 +10,6 @@ import argparse
 import re
 import sys
 from pathlib import Path
-
 from typing import Any
 
 import typer
@@ -45,7 +44,12 @@ def rules_page() -> str:
         out.append(f"| [`{code}`](#{code}) | {info.severity.value} | {info.description} |")
     out.append("")
     for code, info in sorted(CATALOG.items()):
-        out += [f"## `{code}` {{#{code}}}", "", f"**{info.severity.value}** — {info.description}", ""]
+        out += [
+            f"## `{code}` {{#{code}}}",
+            "",
+            f"**{info.severity.value}** — {info.description}",
+            "",
+        ]
         out += [f"*How to fix:* {info.hint}", ""]
         if info.file_level:
             out += ["Reported once for the whole file (`line` is `null`).", ""]
