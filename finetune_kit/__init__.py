@@ -5,6 +5,7 @@ The public API is re-exported here; everything else is private. See the docs for
 
 from __future__ import annotations
 
+from finetune_kit.client import AsyncJobClient, JobClient, RetryPolicy, set_testing
 from finetune_kit.dataset import SAMPLE_SYSTEM_PROMPT, AnyExample, Dataset, sample_csv_path
 from finetune_kit.errors import (
     APIConnectionFailed,
@@ -23,6 +24,7 @@ from finetune_kit.errors import (
     ValidationFailed,
 )
 from finetune_kit.fixes import FixReport, fix_file
+from finetune_kit.jobs import Checkpoint, FileRef, Job, JobError, JobEvent
 from finetune_kit.reading import Line, LineProblem, iter_jsonl, parse_line, split_ranges
 from finetune_kit.schema import (
     ContentPart,
@@ -62,12 +64,15 @@ __all__ = [
     "APIConnectionFailed",
     "APIError",
     "AnyExample",
+    "AsyncJobClient",
     "AuthenticationFailed",
+    "Checkpoint",
     "ConfigError",
     "ContentPart",
     "DataError",
     "Dataset",
     "Example",
+    "FileRef",
     "Finding",
     "FinetuneKitError",
     "FixReport",
@@ -76,7 +81,11 @@ __all__ = [
     "FunctionDefinition",
     "ImagePart",
     "ImageURL",
+    "Job",
+    "JobClient",
     "JobCreationRefused",
+    "JobError",
+    "JobEvent",
     "JobFailed",
     "JobTimeout",
     "Line",
@@ -89,6 +98,7 @@ __all__ = [
     "PreferenceInput",
     "Problem",
     "QuotaExceeded",
+    "RetryPolicy",
     "Role",
     "Rule",
     "RuleContext",
@@ -108,6 +118,7 @@ __all__ = [
     "parse_line",
     "rule",
     "sample_csv_path",
+    "set_testing",
     "split_ranges",
     "validate",
 ]
