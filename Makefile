@@ -12,14 +12,24 @@ endif
 
 .PHONY: demo test lint typecheck docs docs-serve check clean
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+DEMO_STAMP := $(VENV)/.installed-demo
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# the demo needs the library plus the emulator and plot extras
+$(DEMO_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e '.[demo]'
+	touch $(DEMO_STAMP)
+
+# development: everything (tests, lint, type-check, docs)
+$(STAMP): pyproject.toml | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $(STAMP) $(DEMO_STAMP)
 
 ## demo: set up (if needed), then run the whole story on the bundled sample, offline
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
 	$(BIN)/finetune-kit demo
 
 ## test: set up (if needed), then run the test suite
