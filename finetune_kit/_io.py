@@ -38,6 +38,10 @@ def atomic_write(path: str | os.PathLike[str], *, binary: bool = False) -> Itera
     except OSError as exc:
         raise DataError(f"cannot write here: {exc.strerror}", file=dest) from exc
     tmp = Path(tmp_name)
+    # mkstemp creates the file 0600; give the result the mode a plain open() would have
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o666 & ~umask)
     try:
         mode = "wb" if binary else "w"
         kwargs = {} if binary else {"encoding": "utf-8", "newline": "\n"}

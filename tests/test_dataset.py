@@ -181,3 +181,14 @@ def test_from_file_dispatches_on_suffix(tmp_path: Path) -> None:
         assert len(ds) == 2
     with pytest.raises(DataError, match="unknown file type"):
         Dataset.from_file(tmp_path / "d.docx")
+
+
+def test_written_files_get_the_usual_permissions(tmp_path: Path) -> None:
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        path = Dataset.sample().to_jsonl(tmp_path / "out.jsonl")
+    finally:
+        os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o644
