@@ -23,6 +23,7 @@ from finetune_kit.errors import (
     UnknownModelError,
     ValidationFailed,
 )
+from finetune_kit.export import ExportReport, FidelityReport, export_file, from_format, to_format
 from finetune_kit.fixes import FixReport, fix_file
 from finetune_kit.jobs import Checkpoint, FileRef, Job, JobError, JobEvent
 from finetune_kit.reading import Line, LineProblem, iter_jsonl, parse_line, split_ranges
@@ -72,6 +73,8 @@ __all__ = [
     "DataError",
     "Dataset",
     "Example",
+    "ExportReport",
+    "FidelityReport",
     "FileRef",
     "Finding",
     "FinetuneKitError",
@@ -113,12 +116,15 @@ __all__ = [
     "Validator",
     "__version__",
     "detect_format",
+    "export_file",
     "fix_file",
+    "from_format",
     "iter_jsonl",
     "parse_line",
     "rule",
     "sample_csv_path",
     "set_testing",
     "split_ranges",
+    "to_format",
     "validate",
 ]

@@ -7,7 +7,13 @@ register. Commands only parse arguments, call the library and print.
 
 from __future__ import annotations
 
-from finetune_kit import _cli_data, _cli_demo, _cli_emulator, _cli_jobs  # noqa: F401  (they register commands)
+from finetune_kit import (  # noqa: F401  (they register commands)
+    _cli_data,
+    _cli_demo,
+    _cli_emulator,
+    _cli_export,
+    _cli_jobs,
+)
 from finetune_kit._cli_common import app
 
 __all__ = ["app", "main"]

@@ -34,6 +34,7 @@ from finetune_kit.validation import Severity, ValidationReport, Validator
 if TYPE_CHECKING:
     import pandas as pd
 
+    from finetune_kit.export import FidelityReport
     from finetune_kit.validation import Method
 
 __all__ = ["SAMPLE_SYSTEM_PROMPT", "AnyExample", "Dataset", "sample_csv_path"]
@@ -470,6 +471,24 @@ class Dataset(Sequence[AnyExample]):
             for ex in self._examples:
                 fh.write(json.dumps(ex.to_dict(), ensure_ascii=False) + "\n")
         return dest
+
+    def to_format(
+        self, fmt: str, *, check: bool = True
+    ) -> tuple[list[dict[str, Any]], FidelityReport]:
+        """Convert to another provider's training format.
+
+        Args:
+            fmt: ``hf-messages``, ``hf-preference``, ``vertex-gemini``, ``bedrock-conversation``
+                or ``mistral`` (see [`finetune_kit.export`][finetune_kit.export]).
+            check: Validate the records against the target format's documented rules.
+
+        Returns:
+            The records, and the [`FidelityReport`][finetune_kit.FidelityReport] saying what
+            could not be carried over.
+        """
+        from finetune_kit.export import to_format
+
+        return to_format(self, fmt, check=check)
 
     def to_records(self) -> list[dict[str, Any]]:
         """The examples as JSON-ready dicts."""

@@ -884,6 +884,16 @@ def _invalid_preference_output(obj: Mapping[str, Any], _ctx: RuleContext) -> Ite
 BUILTIN_RULES: tuple[Rule, ...] = tuple(_BUILTIN)
 """The built-in rules in the order they run."""
 
+# the error-severity semantic rules the schema runs, per format (computed once)
+_SEMANTIC_BY_FORMAT: dict[Format, list[tuple[str, Any]]] = {
+    fmt: [
+        (r.code, _SEMANTIC[r.code])
+        for r in BUILTIN_RULES
+        if r.code in _SEMANTIC and r.severity is Severity.ERROR and fmt in r.formats
+    ]
+    for fmt in ("chat", "preference")
+}
+
 
 def single_example_errors(kind: str, data: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]:
     """Run the built-in semantic rules over one example (the schema's model validators).
@@ -903,12 +913,8 @@ def single_example_errors(kind: str, data: Mapping[str, Any]) -> Iterator[tuple[
         fmt = "chat" if kind == "chat" else "preference"
         skip = set()
     ctx = RuleContext(line=None, model=None, method=None, format=fmt)
-    for code, func in _SEMANTIC.items():
-        info = CATALOG[code]
-        if code in skip or info.severity is not Severity.ERROR:
-            continue
-        rule_formats = next(r.formats for r in BUILTIN_RULES if r.code == code)
-        if fmt not in rule_formats:
+    for code, func in _SEMANTIC_BY_FORMAT[fmt]:
+        if code in skip:
             continue
         for item in func(data, ctx):
             problem = Problem(item) if isinstance(item, str) else item
