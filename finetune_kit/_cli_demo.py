@@ -126,9 +126,7 @@ def demo(
             else:
                 from finetune_kit.testing import Emulator
 
-                emulator = stack.enter_context(
-                    Emulator(speed=2000, shutdown_dates={TRAIN_MODEL: None})
-                )
+                emulator = stack.enter_context(Emulator(speed=2000))
                 client = JobClient(emulator.client(), poll_interval=0.1)
                 console.print(
                     Panel(

@@ -318,7 +318,7 @@ def test_chat_on_a_base_model_is_deterministic_and_counts_tokens(client: openai.
 def test_chat_on_a_model_past_its_shutdown_date_is_refused() -> None:
     after = datetime(2027, 2, 1, tzinfo=timezone.utc)
     with (
-        Emulator(manual_clock=True, start_time=after) as emu,
+        Emulator(manual_clock=True, start_time=after, enforce_shutdowns=True) as emu,
         pytest.raises(openai.NotFoundError, match="deprecated"),
     ):
         emu.client(max_retries=0).chat.completions.create(

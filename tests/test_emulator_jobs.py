@@ -589,7 +589,7 @@ def test_refusal_switch_can_be_turned_on_and_off(emu: Emulator, client: openai.O
 
 def test_job_on_a_shut_down_base_model_is_refused() -> None:
     after = datetime(2027, 1, 20, tzinfo=timezone.utc)
-    with Emulator(manual_clock=True, start_time=after) as emu:
+    with Emulator(manual_clock=True, start_time=after, enforce_shutdowns=True) as emu:
         client = emu.client(max_retries=0)
         with pytest.raises(openai.NotFoundError, match="deprecated"):
             client.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=upload(client))

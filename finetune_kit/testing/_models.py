@@ -94,12 +94,17 @@ class ModelCatalog:
         shutdown_dates: Overrides merged over
             [`DEFAULT_SHUTDOWN_DATES`][finetune_kit.testing.DEFAULT_SHUTDOWN_DATES]; a model
             not otherwise known is added as a base model.
+        enforce: Refuse jobs and chat on a model once its shutdown date is reached (off by
+            default, so that a test suite does not start failing on a calendar date).
 
     Raises:
         ValueError: When a date is not ``YYYY-MM-DD``.
     """
 
-    def __init__(self, shutdown_dates: Mapping[str, str | None] | None = None) -> None:
+    def __init__(
+        self, shutdown_dates: Mapping[str, str | None] | None = None, *, enforce: bool = False
+    ) -> None:
+        self.enforce = enforce
         merged = {**DEFAULT_SHUTDOWN_DATES, **(shutdown_dates or {})}
         self.shutdown_dates: dict[str, str | None] = {
             model: _check_date(model, value) for model, value in merged.items()
@@ -125,7 +130,7 @@ class ModelCatalog:
     def is_shut_down(self, base_model: str, now: float) -> bool:
         """Whether the base model's shutdown date has been reached at emulated time ``now``."""
         shutdown = self.shutdown_of(base_model)
-        if shutdown is None:
+        if shutdown is None or not self.enforce:
             return False
         today = datetime.fromtimestamp(now, tz=timezone.utc).date()
         return today >= date.fromisoformat(shutdown)

@@ -46,13 +46,14 @@ class EmulatorState:
         seed: int = 0,
         organization: str = "emulator",
         shutdown_dates: Mapping[str, str | None] | None = None,
+        enforce_shutdowns: bool = False,
         results_base64: bool = False,
     ) -> None:
         self.lock = threading.RLock()
         self.clock = clock
         self.organization = organization
         self.ids = IdMaker(seed)
-        self.models = ModelCatalog(shutdown_dates)
+        self.models = ModelCatalog(shutdown_dates, enforce=enforce_shutdowns)
         self.files = FileStore(clock, self.ids)
         self.jobs = JobStore(
             clock, self.ids, self.files, self.models, organization, results_base64=results_base64

@@ -75,7 +75,11 @@ class Emulator:
         seed: Seed for ids, job seeds and loss curves.
         api_key: Accept only this key (default: any non-empty Bearer key).
         organization: Organization name in ``ft:`` model names.
-        shutdown_dates: Model shutdown dates merged over the defaults (``YYYY-MM-DD`` or None).
+        shutdown_dates: Model shutdown dates merged over the defaults (``YYYY-MM-DD`` or None);
+            served by ``GET /v1/models``.
+        enforce_shutdowns: Refuse jobs and chat on models past their shutdown date, as the API
+            will (off by default so that your tests do not start failing on a calendar date;
+            turn it on, with ``start_time``, to test what happens after a shutdown).
         job_creation_cutoff: Refuse job creation from this emulated date on (OpenAI's
             wind-down: ``"2027-01-06"``).
         results_base64: Serve result files base64-encoded, as some API versions did.
@@ -100,6 +104,7 @@ class Emulator:
         api_key: str | None = None,
         organization: str = "emulator",
         shutdown_dates: Mapping[str, str | None] | None = None,
+        enforce_shutdowns: bool = False,
         job_creation_cutoff: date | str | None = None,
         results_base64: bool = False,
     ) -> None:
@@ -114,6 +119,7 @@ class Emulator:
                 seed=seed,
                 organization=organization,
                 shutdown_dates=shutdown_dates,
+                enforce_shutdowns=enforce_shutdowns,
                 results_base64=results_base64,
             )
         except ValueError as exc:
