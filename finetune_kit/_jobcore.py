@@ -47,6 +47,8 @@ FILE_READY = frozenset({"processed"})
 FILE_PENDING = frozenset({"uploaded", "pending", "running"})
 IDEMPOTENCY_KEY = "finetune_kit_key"
 """The job ``metadata`` key that holds the request's idempotency key."""
+PROCESSING_TIMEOUT = 1800.0
+"""Default longest wait, in seconds, for an uploaded file to be processed."""
 FILES_API_LIMIT = 512 * 1024 * 1024
 """Largest file the Files API takes; larger ones go through the Uploads API in parts."""
 _MAX_METADATA_PAIRS = 16
@@ -83,7 +85,14 @@ class Sleep:
     seconds: float
 
 
-Step = Call | Sleep
+@dataclass(frozen=True)
+class Run:
+    """Run a blocking local function (hashing, validating); async clients use a thread."""
+
+    func: Callable[[], Any]
+
+
+Step = Call | Sleep | Run
 Plan = Generator[Step, Any, T]
 
 
@@ -399,7 +408,7 @@ def upload_plan(
     chunked_above: int = FILES_API_LIMIT,
     wait: bool = True,
     poll_interval: float = 1.0,
-    processing_timeout: float = 1800.0,
+    processing_timeout: float = PROCESSING_TIMEOUT,
     now: Callable[[], float] = time.monotonic,
 ) -> Plan[FileRef]:
     """Upload a file once: reuse an identical one, else create it; then wait until processed."""

@@ -21,6 +21,7 @@ import base64
 import builtins
 import contextlib
 import dataclasses
+import functools
 import io
 import os
 import tempfile
@@ -182,19 +183,27 @@ class _Base(Generic[C]):
         method: Method | None,
         wait: bool,
         min_examples: int = MIN_EXAMPLES,
+        processing_timeout: float | None = None,
     ) -> core.Plan[FileRef]:
         if validate:
-            report = Validator(min_examples=min_examples).validate(path, method=method)
+            report = yield core.Run(
+                functools.partial(
+                    Validator(min_examples=min_examples).validate, path, method=method
+                )
+            )
             if not report.ok:
                 raise ValidationFailed(report, file=path)
-        sha, size = core.hash_file(path)
+        sha, size = yield core.Run(functools.partial(core.hash_file, path))
         spec = core.UploadSpec(path=path, sha256=sha, size=size, purpose=purpose)
-        return core.upload_plan(
-            spec,
-            self.retry,
-            chunked_above=self.chunked_above,
-            wait=wait,
-            poll_interval=min(self.poll_interval, 2.0),
+        return (
+            yield from core.upload_plan(
+                spec,
+                self.retry,
+                chunked_above=self.chunked_above,
+                wait=wait,
+                poll_interval=min(self.poll_interval, 2.0),
+                processing_timeout=processing_timeout or core.PROCESSING_TIMEOUT,
+            )
         )
 
     def _create_plan(
@@ -270,6 +279,7 @@ class _Base(Generic[C]):
         method: Method | None,
         wait: bool,
         name: str,
+        processing_timeout: float | None = None,
     ) -> core.Plan[FileRef]:
         # a validation file may be small: OpenAI's 10-example minimum is for training files
         minimum = 1 if name == "validation" else MIN_EXAMPLES
@@ -282,6 +292,7 @@ class _Base(Generic[C]):
                     method=method,
                     wait=wait,
                     min_examples=minimum,
+                    processing_timeout=processing_timeout,
                 )
             )
 
@@ -303,12 +314,24 @@ class _Base(Generic[C]):
     ) -> core.Plan[Job]:
         train_data, valid_data = _split(data, validation_data, validation_split, seed)
         training = yield from self._upload_data_plan(
-            train_data, "fine-tune", validate=True, method=method, wait=True, name="train"
+            train_data,
+            "fine-tune",
+            validate=True,
+            method=method,
+            wait=True,
+            name="train",
+            processing_timeout=timeout,
         )
         validation = None
         if valid_data is not None:
             validation = yield from self._upload_data_plan(
-                valid_data, "fine-tune", validate=True, method=method, wait=True, name="validation"
+                valid_data,
+                "fine-tune",
+                validate=True,
+                method=method,
+                wait=True,
+                name="validation",
+                processing_timeout=timeout,
             )
         job = yield from self._create_plan(
             training,
@@ -447,6 +470,8 @@ class JobClient(_Base[openai.OpenAI]):
             try:
                 if isinstance(step, core.Sleep):
                     time.sleep(step.seconds)
+                elif isinstance(step, core.Run):
+                    result = step.func()
                 else:
                     with _opened(step.kwargs) as kwargs:
                         result = self._target(step)(**kwargs)
@@ -753,6 +778,8 @@ class AsyncJobClient(_Base[openai.AsyncOpenAI]):
             try:
                 if isinstance(step, core.Sleep):
                     await asyncio.sleep(step.seconds)
+                elif isinstance(step, core.Run):
+                    result = await asyncio.to_thread(step.func)
                 else:
                     with _opened(step.kwargs) as kwargs:
                         result = await self._target(step)(**kwargs)

@@ -203,11 +203,13 @@ class Job:
         if err is not None and (_get(err, "message") or _get(err, "code")):
             error = JobError(_get(err, "code"), _get(err, "message") or "", _get(err, "param"))
         method = _dump(_get(obj, "method")) or {}
-        hp = _dump(_get(obj, "hyperparameters")) or {}
-        if not hp and isinstance(method, dict):
+        hp: Any = {}
+        if isinstance(method, dict):  # the method's hyper-parameters (DPO beta included) first
             kind = method.get("type")
             inner = method.get(kind, {}) if isinstance(kind, str) else {}
             hp = inner.get("hyperparameters", {}) if isinstance(inner, dict) else {}
+        if not hp:  # the deprecated top-level field
+            hp = _dump(_get(obj, "hyperparameters")) or {}
         return cls(
             id=_get(obj, "id"),
             status=str(_get(obj, "status", "unknown")),

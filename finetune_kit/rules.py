@@ -11,6 +11,7 @@ example line that the test suite checks and the docs show.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -702,7 +703,114 @@ def _image_in_assistant(obj: Mapping[str, Any], ctx: RuleContext) -> Iterator[Pr
             continue
         for i, part in _parts(msg):
             if isinstance(part, dict) and part.get("type") == "image_url":
-                yield Problem(f"image in a {msg.get('role')} message", f"{path}.content[{i}]")
+                role = msg.get("role")
+                article = "an" if str(role)[:1] in "aeiou" else "a"
+                yield Problem(f"image in {article} {role} message", f"{path}.content[{i}]")
+
+
+_IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
+_MAX_IMAGE_BYTES = 10 * 1024 * 1024
+_MAX_IMAGES = 10
+
+
+def _images(obj: Mapping[str, Any], fmt: Format) -> Iterator[tuple[str, dict[str, Any]]]:
+    for path, msg in _messages(obj, fmt):
+        for i, part in _parts(msg):
+            if isinstance(part, dict) and part.get("type") == "image_url":
+                image = part.get("image_url")
+                if isinstance(image, dict) and isinstance(image.get("url"), str):
+                    yield f"{path}.content[{i}].image_url.url", image
+
+
+@_rule(
+    "invalid_image",
+    E,
+    "An image is not an http(s) URL or a base64 data URL of a JPEG, PNG or WEBP image of at "
+    "most 10 MB.",
+    "use JPEG, PNG or WEBP up to 10 MB, as https://... or data:image/png;base64,...",
+    bad='{"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": '
+    '{"url": "data:image/gif;base64,R0lGOD=="}}]}, ' + _ASSISTANT + "]}",
+)
+def _invalid_image(obj: Mapping[str, Any], ctx: RuleContext) -> Iterator[Problem]:
+    for path, image in _images(obj, ctx.format):
+        url: str = image["url"]
+        if url.startswith(("https://", "http://")):
+            continue
+        if not url.startswith("data:"):
+            yield Problem(f"image URL scheme {url.split(':', 1)[0]!r} is not supported", path)
+            continue
+        header, _, payload = url.partition(",")
+        mime = header[5:].split(";", 1)[0].lower()
+        if mime not in _IMAGE_TYPES:
+            yield Problem(f"image type {mime or 'unknown'!r} is not JPEG, PNG or WEBP", path)
+        elif ";base64" not in header:
+            yield Problem("data URL is not base64-encoded", path)
+        elif len(payload) * 3 // 4 > _MAX_IMAGE_BYTES:
+            yield Problem(
+                f"image is about {len(payload) * 3 // 4 / 2**20:.1f} MB (max 10 MB)", path
+            )
+
+
+@_rule(
+    "too_many_images",
+    W,
+    "An example has more than 10 images (OpenAI's guide; Azure allows 64).",
+    "split the conversation or drop images",
+    bad='{"messages": [{"role": "user", "content": ['
+    + ", ".join(['{"type": "image_url", "image_url": {"url": "https://x.test/a.png"}}'] * 11)
+    + "]}, "
+    + _ASSISTANT
+    + "]}",
+)
+def _too_many_images(obj: Mapping[str, Any], ctx: RuleContext) -> Iterator[Problem]:
+    n = sum(1 for _ in _images(obj, ctx.format))
+    if n > _MAX_IMAGES:
+        yield Problem(f"{n} images in one example (at most {_MAX_IMAGES})", "messages")
+
+
+@_rule(
+    "image_in_preference_example",
+    E,
+    "Preference (DPO) fine-tuning takes text only.",
+    "remove the image, or train it with supervised vision fine-tuning",
+    bad='{"input": {"messages": [{"role": "user", "content": [{"type": "image_url", '
+    '"image_url": {"url": "https://x.test/a.png"}}]}]}, "preferred_output": ['
+    + _ASSISTANT
+    + '], "non_preferred_output": [{"role": "assistant", "content": "No."}]}',
+    good='{"input": {"messages": [' + _USER + ']}, "preferred_output": [' + _ASSISTANT + "], "
+    '"non_preferred_output": [{"role": "assistant", "content": "It is when a model is bad."}]}',
+    formats=("preference",),
+)
+def _image_in_preference(obj: Mapping[str, Any], ctx: RuleContext) -> Iterator[Problem]:
+    for path, _image in _images(obj, ctx.format):
+        yield Problem("image in a preference example", path.removesuffix(".image_url.url"))
+
+
+@_rule(
+    "model_lacks_vision",
+    E,
+    "The example has images but the chosen model cannot be fine-tuned on images.",
+    "pick a model that supports vision fine-tuning (e.g. gpt-4o-2024-08-06) or drop the images",
+    bad='{"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": '
+    '{"url": "https://x.test/a.png"}}]}, ' + _ASSISTANT + "]}",
+    formats=("chat",),
+)
+def _model_lacks_vision(obj: Mapping[str, Any], ctx: RuleContext) -> Iterator[Problem]:
+    if ctx.model is None or not any(True for _ in _images(obj, ctx.format)):
+        return
+    if not _supports_vision(ctx.model):
+        yield Problem(f"{ctx.model} does not support vision fine-tuning", "messages")
+
+
+@functools.lru_cache(maxsize=64)
+def _supports_vision(model: str) -> bool:
+    from finetune_kit.errors import FinetuneKitError
+    from finetune_kit.pricing import PriceTable
+
+    try:
+        return "vision" in PriceTable.load().get(model).methods
+    except FinetuneKitError:
+        return True  # unknown model: nothing to say here (the price lookup reports it)
 
 
 @_rule(
@@ -743,6 +851,71 @@ def _invalid_field_type(obj: Mapping[str, Any], ctx: RuleContext) -> Iterator[Pr
         for key in ("name", "tool_call_id"):
             if key in msg and msg[key] is not None and not isinstance(msg[key], str):
                 yield Problem(f"{key} must be a string", f"{path}.{key}")
+
+
+def _tool_names(container: Mapping[str, Any]) -> set[str] | None:
+    names: set[str] = set()
+    found = False
+    for key in ("tools", "functions"):
+        items = container.get(key)
+        if isinstance(items, list):
+            found = True
+            for item in items:
+                fn = item.get("function", item) if isinstance(item, dict) else None
+                if isinstance(fn, dict) and isinstance(fn.get("name"), str):
+                    names.add(fn["name"])
+    return names if found else None
+
+
+def _container(obj: Mapping[str, Any], fmt: Format) -> Mapping[str, Any]:
+    inp = obj.get("input")
+    return inp if fmt == "preference" and isinstance(inp, dict) else obj
+
+
+@_rule(
+    "unknown_tool_function",
+    W,
+    "A tool call names a function that the example's `tools` do not define.",
+    "add the function to `tools`, or fix the name in the call",
+    bad='{"tools": [{"type": "function", "function": {"name": "search"}}], "messages": ['
+    + _USER
+    + ', {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function", "function": '
+    '{"name": "serach", "arguments": "{}"}}]}]}',
+)
+def _unknown_tool_function(obj: Mapping[str, Any], ctx: RuleContext) -> Iterator[Problem]:
+    names = _tool_names(_container(obj, ctx.format))
+    if names is None:
+        return
+    for path, msg in _messages(obj, ctx.format):
+        calls = msg.get("tool_calls")
+        if not isinstance(calls, list):
+            continue
+        for i, call in enumerate(calls):
+            fn = call.get("function") if isinstance(call, dict) else None
+            name = fn.get("name") if isinstance(fn, dict) else None
+            if isinstance(name, str) and name not in names:
+                yield Problem(
+                    f"calls {name!r}, which `tools` does not define",
+                    f"{path}.tool_calls[{i}].function.name",
+                )
+
+
+@_rule(
+    "parallel_calls_disabled",
+    E,
+    "`parallel_tool_calls` is false but an assistant message makes several tool calls.",
+    "split the calls over several assistant turns, or allow parallel tool calls",
+    bad='{"parallel_tool_calls": false, "messages": [' + _USER + ', {"role": "assistant", '
+    '"tool_calls": [{"id": "c1", "type": "function", "function": {"name": "a", "arguments": '
+    '"{}"}}, {"id": "c2", "type": "function", "function": {"name": "b", "arguments": "{}"}}]}]}',
+)
+def _parallel_calls_disabled(obj: Mapping[str, Any], ctx: RuleContext) -> Iterator[Problem]:
+    if _container(obj, ctx.format).get("parallel_tool_calls") is not False:
+        return
+    for path, msg in _messages(obj, ctx.format):
+        calls = msg.get("tool_calls")
+        if isinstance(calls, list) and len(calls) > 1:
+            yield Problem(f"{len(calls)} tool calls in one message", f"{path}.tool_calls")
 
 
 @_rule(
@@ -879,6 +1052,27 @@ def _invalid_preference_output(obj: Mapping[str, Any], _ctx: RuleContext) -> Ite
             yield Problem(f"`{key}` must be a list of one message (got {n})", key)
         elif isinstance(outs[0], dict) and outs[0].get("role") != "assistant":
             yield Problem(f"`{key}` must be an assistant message", f"{key}[0].role")
+
+
+@_rule(
+    "identical_preference_outputs",
+    W,
+    "The preferred and non-preferred outputs are the same, so the pair teaches nothing.",
+    "make the non-preferred output the answer you want less",
+    bad='{"input": {"messages": ['
+    + _USER
+    + ']}, "preferred_output": ['
+    + _ASSISTANT
+    + '], "non_preferred_output": ['
+    + _ASSISTANT
+    + "]}",
+    good=_PREF_GOOD,
+    formats=("preference",),
+)
+def _identical_outputs(obj: Mapping[str, Any], _ctx: RuleContext) -> Iterator[Problem]:
+    a, b = obj.get("preferred_output"), obj.get("non_preferred_output")
+    if isinstance(a, list) and a and a == b:
+        yield Problem("preferred_output equals non_preferred_output", "non_preferred_output")
 
 
 BUILTIN_RULES: tuple[Rule, ...] = tuple(_BUILTIN)

@@ -338,3 +338,21 @@ def test_sync_and_async_clients_have_the_same_methods_and_parameters() -> None:
         assert inspect.iscoroutinefunction(async_[name]) or inspect.isasyncgenfunction(
             async_[name]
         ), name
+
+
+def test_train_timeout_also_bounds_waiting_for_file_processing(train_file: Path) -> None:
+    from finetune_kit import APIError
+
+    with Emulator(manual_clock=True) as emu:  # the file is never processed
+        client = JobClient(emu.client())
+        with pytest.raises(APIError, match="not processed within"):
+            client.train(train_file, MODEL, timeout=0.05)
+        assert emu.state.list_jobs() == []
+
+
+def test_job_hyperparameters_come_from_the_method(train_file: Path) -> None:
+    with Emulator(speed=5000) as emu:
+        client = JobClient(emu.client(), poll_interval=0.01)
+        job = client.train(train_file, MODEL, n_epochs=2, wait=False)
+        assert job.hyperparameters["n_epochs"] == 2
+        assert job.method["type"] == "supervised"

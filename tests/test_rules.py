@@ -34,7 +34,8 @@ def test_bad_line_yields_its_code_at_its_line(code: str, write_lines: WriteLines
     info = CATALOG[code]
     assert info.bad is not None
     path = write_lines([*_padding(code), info.bad])
-    report = validate(path)
+    model = "gpt-3.5-turbo-0125" if code == "model_lacks_vision" else None  # needs a model
+    report = validate(path, model=model)
     at_line = {f.code for f in report.findings if f.line == 10}
     assert code in at_line, report.findings
     for f in report.findings:
@@ -106,3 +107,12 @@ def test_special_tokens_are_found_in_any_string_field() -> None:
     report = validate([ex])
     found = [f for f in report.errors if f.code == "special_token"]
     assert [f.field for f in found] == ["messages[0].content"]
+
+
+def test_vision_models_accept_images(write_lines: WriteLines) -> None:
+    bad = CATALOG["model_lacks_vision"].bad
+    assert bad is not None
+    path = write_lines([*_padding("model_lacks_vision"), bad])
+    assert "model_lacks_vision" not in {
+        f.code for f in validate(path, model="gpt-4o-2024-08-06").findings
+    }
