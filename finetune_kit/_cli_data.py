@@ -19,9 +19,12 @@ from finetune_kit._cli_common import (
     fail,
     print_json,
 )
-from finetune_kit.validation import Method
+from finetune_kit.validation import Method, PIIMode
 
 METHOD_OPTION = typer.Option("--method", help="supervised (chat data) or dpo (preference data).")
+PII_OPTION = typer.Option(
+    "--pii", help="Personal data in the text: warn (default), error (refuse it) or off."
+)
 MODEL_OPTION = typer.Option(
     "--model", "-m", help="Base model; also checks each example against its token limit."
 )
@@ -35,21 +38,29 @@ def _method(value: str | None) -> Method | None:
     return value  # type: ignore[return-value]
 
 
+def _pii(value: str) -> PIIMode:
+    if value not in ("warn", "error", "off"):
+        fail(f"--pii must be warn, error or off, not {value!r}")
+    return value  # type: ignore[return-value]
+
+
 @app.command()
 def validate(
     file: Annotated[Path, typer.Argument(help="The JSONL file to check.")],
     model: Annotated[str | None, MODEL_OPTION] = None,
     method: Annotated[str | None, METHOD_OPTION] = None,
+    pii: Annotated[str, PII_OPTION] = "warn",
     output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,
 ) -> None:
     """Check a JSONL file and report every problem, with line numbers and fixes.
 
     Exit code 1 when there is at least one error, 0 otherwise, 2 when the file cannot be read.
     """
-    from finetune_kit.validation import validate as run_validation
+    from finetune_kit.validation import Validator
 
     with errors_as_exit():
-        report = run_validation(file, model=model, method=_method(method))
+        validator = Validator(pii=_pii(pii))
+        report = validator.validate(file, model=model, method=_method(method))
     if output_format is OutputFormat.json:
         print_json(report.to_dict())
     else:

@@ -29,6 +29,7 @@ from finetune_kit._cli_common import (
     fail,
     print_json,
 )
+from finetune_kit._cli_data import PII_OPTION, _pii
 from finetune_kit.errors import JobTimeout
 
 if TYPE_CHECKING:
@@ -128,6 +129,7 @@ def train(
         float | None, typer.Option(help="Stop waiting after this many seconds.")
     ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    pii: Annotated[str, PII_OPTION] = "warn",
     output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,
 ) -> None:
     """Validate and price FILE, then upload it and start a fine-tuning job.
@@ -175,6 +177,7 @@ def train(
             suffix=suffix,
             seed=seed,
             wait=False,
+            pii=_pii(pii),
         )
         if text:
             console.print(

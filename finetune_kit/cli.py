@@ -13,6 +13,7 @@ from finetune_kit import (  # noqa: F401  (they register commands)
     _cli_emulator,
     _cli_export,
     _cli_jobs,
+    _cli_privacy,
 )
 from finetune_kit._cli_common import app
 

@@ -33,9 +33,15 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import openai
 
 from finetune_kit import _jobcore as core
-from finetune_kit.errors import ConfigError, DataError, JobFailed, ValidationFailed
+from finetune_kit.errors import (
+    ConfigError,
+    DataError,
+    JobFailed,
+    PersonalDataFound,
+    ValidationFailed,
+)
 from finetune_kit.jobs import Checkpoint, FileRef, Job, JobEvent
-from finetune_kit.validation import MIN_EXAMPLES, Validator
+from finetune_kit.validation import MIN_EXAMPLES, PIIMode, Validator
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -184,14 +190,23 @@ class _Base(Generic[C]):
         wait: bool,
         min_examples: int = MIN_EXAMPLES,
         processing_timeout: float | None = None,
+        pii: PIIMode = "warn",
     ) -> core.Plan[FileRef]:
-        if validate:
-            report = yield core.Run(
-                functools.partial(
-                    Validator(min_examples=min_examples).validate, path, method=method
+        if validate or pii == "error":
+            validator = Validator(min_examples=min_examples, pii=pii)
+            report = yield core.Run(functools.partial(validator.validate, path, method=method))
+            personal = [f for f in report.errors if f.code.startswith("pii_")]
+            if personal:
+                raise PersonalDataFound(
+                    f"{len(personal)} piece(s) of personal data; first at line "
+                    f"{personal[0].line}, {personal[0].field}: {personal[0].message}",
+                    file=path,
+                    line=personal[0].line,
+                    field=personal[0].field,
+                    hint="redact it first (`finetune-kit redact`, `Dataset.redact`)",
+                    findings=personal,
                 )
-            )
-            if not report.ok:
+            if validate and not report.ok:
                 raise ValidationFailed(report, file=path)
         sha, size = yield core.Run(functools.partial(core.hash_file, path))
         spec = core.UploadSpec(path=path, sha256=sha, size=size, purpose=purpose)
@@ -280,6 +295,7 @@ class _Base(Generic[C]):
         wait: bool,
         name: str,
         processing_timeout: float | None = None,
+        pii: PIIMode = "warn",
     ) -> core.Plan[FileRef]:
         # a validation file may be small: OpenAI's 10-example minimum is for training files
         minimum = 1 if name == "validation" else MIN_EXAMPLES
@@ -293,6 +309,7 @@ class _Base(Generic[C]):
                     wait=wait,
                     min_examples=minimum,
                     processing_timeout=processing_timeout,
+                    pii=pii,
                 )
             )
 
@@ -311,6 +328,7 @@ class _Base(Generic[C]):
         wait: bool,
         timeout: float | None,
         on_event: EventCallback | None,
+        pii: PIIMode,
     ) -> core.Plan[Job]:
         train_data, valid_data = _split(data, validation_data, validation_split, seed)
         training = yield from self._upload_data_plan(
@@ -321,6 +339,7 @@ class _Base(Generic[C]):
             wait=True,
             name="train",
             processing_timeout=timeout,
+            pii=pii,
         )
         validation = None
         if valid_data is not None:
@@ -332,6 +351,7 @@ class _Base(Generic[C]):
                 wait=True,
                 name="validation",
                 processing_timeout=timeout,
+                pii=pii,
             )
         job = yield from self._create_plan(
             training,
@@ -486,6 +506,7 @@ class JobClient(_Base[openai.OpenAI]):
         validate: bool = True,
         method: Method | None = None,
         wait: bool = True,
+        pii: PIIMode = "warn",
     ) -> FileRef:
         """Upload a training or validation file once.
 
@@ -499,17 +520,21 @@ class JobClient(_Base[openai.OpenAI]):
             validate: Refuse a file with validation errors (default).
             method: ``supervised`` or ``dpo``, for validation.
             wait: Wait until the API has processed the file.
+            pii: ``"error"`` refuses a file with personal data in it
+                ([`PersonalDataFound`][finetune_kit.PersonalDataFound]); ``"warn"`` (default)
+                and ``"off"`` upload it.
 
         Returns:
             The uploaded (or reused) file.
 
         Raises:
             ValidationFailed: The file has errors (and ``validate`` is true).
+            PersonalDataFound: Personal data found with ``pii="error"``.
             APIError: The API refused or could not process the file.
         """
         return self._run(
             self._upload_data_plan(
-                data, purpose, validate=validate, method=method, wait=wait, name="data"
+                data, purpose, validate=validate, method=method, wait=wait, name="data", pii=pii
             )
         )
 
@@ -629,6 +654,7 @@ class JobClient(_Base[openai.OpenAI]):
         wait: bool = True,
         timeout: float | None = None,
         on_event: EventCallback | None = None,
+        pii: PIIMode = "warn",
     ) -> Job:
         """Validate, upload (training and validation data), create the job and wait for it.
 
@@ -651,6 +677,7 @@ class JobClient(_Base[openai.OpenAI]):
             wait: Wait until the job ends.
             timeout: Longest wait in seconds.
             on_event: Called with each new event while waiting.
+            pii: ``"error"`` refuses data with personal data in it.
 
         Returns:
             The job (final when ``wait``).
@@ -671,6 +698,7 @@ class JobClient(_Base[openai.OpenAI]):
                 wait=wait,
                 timeout=timeout,
                 on_event=on_event,
+                pii=pii,
             )
         )
 
@@ -794,11 +822,12 @@ class AsyncJobClient(_Base[openai.AsyncOpenAI]):
         validate: bool = True,
         method: Method | None = None,
         wait: bool = True,
+        pii: PIIMode = "warn",
     ) -> FileRef:
         """Async [`JobClient.upload`][finetune_kit.JobClient.upload]."""
         return await self._run(
             self._upload_data_plan(
-                data, purpose, validate=validate, method=method, wait=wait, name="data"
+                data, purpose, validate=validate, method=method, wait=wait, name="data", pii=pii
             )
         )
 
@@ -876,6 +905,7 @@ class AsyncJobClient(_Base[openai.AsyncOpenAI]):
         wait: bool = True,
         timeout: float | None = None,
         on_event: EventCallback | None = None,
+        pii: PIIMode = "warn",
     ) -> Job:
         """Async [`JobClient.train`][finetune_kit.JobClient.train]."""
         return await self._run(
@@ -894,6 +924,7 @@ class AsyncJobClient(_Base[openai.AsyncOpenAI]):
                 wait=wait,
                 timeout=timeout,
                 on_event=on_event,
+                pii=pii,
             )
         )
 

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from finetune_kit.export import FidelityReport
+    from finetune_kit.privacy import RedactionReport
     from finetune_kit.validation import Method
 
 __all__ = ["SAMPLE_SYSTEM_PROMPT", "AnyExample", "Dataset", "sample_csv_path"]
@@ -489,6 +490,50 @@ class Dataset(Sequence[AnyExample]):
         from finetune_kit.export import to_format
 
         return to_format(self, fmt, check=check)
+
+    def redact(
+        self,
+        strategy: str = "mask",
+        *,
+        kinds: Iterable[str] | str | None = None,
+        secret: str | bytes | None = None,
+    ) -> tuple[Dataset, RedactionReport]:
+        """Find personal data and redact it before it leaves the machine.
+
+        Args:
+            strategy: ``mask`` (``[EMAIL]``), ``pseudonym`` (the same value becomes the same fake
+                value across the dataset, keyed by ``secret``) or ``drop`` (leave the example
+                out).
+            kinds: Detector codes to run (default: every built-in one), e.g. ``["pii_email"]``.
+            secret: Key for pseudonyms (default: the ``FINETUNE_KIT_PII_SECRET`` variable).
+
+        Returns:
+            The redacted dataset, and a [`RedactionReport`][finetune_kit.RedactionReport] with
+            counts per kind and masked previews (never the values).
+        """
+        import time
+
+        from finetune_kit.privacy import RedactionReport, Redactor
+
+        redactor = Redactor(strategy, kinds=kinds, secret=secret)
+        started = time.perf_counter()
+        report = RedactionReport(strategy=strategy, kinds=redactor.codes, input_path=self.source)
+        kept: list[AnyExample] = []
+        for i, example in enumerate(self._examples):
+            new, findings = redactor.redact_example(example.to_dict(), line=i + 1)
+            report.lines += 1
+            report.examples += 1
+            for found in findings:
+                report.counts[found.code] = report.counts.get(found.code, 0) + 1
+            report.findings.extend(findings)
+            if new is None:
+                report.examples_dropped += 1
+                continue
+            if findings:
+                report.examples_changed += 1
+            kept.append(type(example).model_validate(new))
+        report.seconds = time.perf_counter() - started
+        return Dataset(kept, source=self.source), report
 
     def to_records(self) -> list[dict[str, Any]]:
         """The examples as JSON-ready dicts."""

@@ -59,6 +59,12 @@ __all__ = [
 MIN_EXAMPLES = 10
 """OpenAI's minimum number of examples in a training file."""
 
+PIIMode = Literal["warn", "error", "off"]
+"""What validation does about personal data: warn (default), refuse it, or not look."""
+
+PII_RULE = "pii"
+"""Code of the built-in rule that reports personal data (as ``pii_*`` findings)."""
+
 Method = Literal["supervised", "dpo"]
 """The fine-tuning method a file is meant for."""
 
@@ -120,12 +126,14 @@ class Problem:
     """What a rule yields: a message, and optionally the field and a more specific hint.
 
     The engine turns it into a [`Finding`][finetune_kit.Finding] with the rule's code, severity
-    and the line number. A rule may also simply yield a string.
+    and the line number. A rule may also simply yield a string. ``code`` lets one rule report
+    several related codes (the personal-data rule yields ``pii_email``, ``pii_phone``, ...).
     """
 
     message: str
     field: str | None = None
     hint: str | None = None
+    code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +200,7 @@ class Rule:
         for item in produced:
             problem = Problem(item) if isinstance(item, str) else item
             yield Finding(
-                self.code,
+                problem.code or self.code,
                 self.severity,
                 problem.message,
                 problem.hint or self.hint,
@@ -437,6 +445,8 @@ class Validator:
         plugins: Include rules registered globally with [`rule`][finetune_kit.rule] and those
             shipped through the ``finetune_kit.rules`` entry point group.
         min_examples: The file-level minimum (OpenAI requires 10).
+        pii: Personal data found in the text: ``"warn"`` (``pii_*`` warnings, the default),
+            ``"error"`` (refuse it) or ``"off"`` (do not look).
     """
 
     def __init__(
@@ -446,11 +456,15 @@ class Validator:
         builtin: bool = True,
         plugins: bool = True,
         min_examples: int = MIN_EXAMPLES,
+        pii: PIIMode = "warn",
     ) -> None:
+        if pii not in ("warn", "error", "off"):
+            raise ConfigError(f"pii must be 'warn', 'error' or 'off', not {pii!r}")
         self._own: dict[str, Rule] = {r.code: r for r in rules}
         self._builtin = builtin
         self._plugins = plugins
         self.min_examples = min_examples
+        self.pii: PIIMode = pii
 
     # -- registry ---------------------------------------------------------------------------
 
@@ -521,6 +535,10 @@ class Validator:
         merged: dict[str, Rule] = {}
         if self._builtin:
             merged.update((r.code, r) for r in BUILTIN_RULES)
+            pii_rule = merged.pop(PII_RULE, None)
+            if pii_rule is not None and self.pii != "off":
+                severity = Severity.ERROR if self.pii == "error" else Severity.WARNING
+                merged[PII_RULE] = replace(pii_rule, severity=severity)
         if self._plugins:
             merged.update((r.code, r) for r in _plugin_rules())
             merged.update(_GLOBAL_RULES)
