@@ -1,76 +1,94 @@
 """finetune-kit: turn your own examples into clean, validated, priced OpenAI fine-tuning jobs.
 
-The public API is re-exported here; everything else is private. See the docs for guides.
+The public API is re-exported here; everything else is private. Names are imported on first
+use, so ``import finetune_kit`` (and ``finetune-kit validate``) stays fast: the ``openai`` SDK
+is only loaded by the job client.
 """
 
 from __future__ import annotations
 
-from finetune_kit.client import AsyncJobClient, JobClient, RetryPolicy, set_testing
-from finetune_kit.dataset import SAMPLE_SYSTEM_PROMPT, AnyExample, Dataset, sample_csv_path
-from finetune_kit.errors import (
-    APIConnectionFailed,
-    APIError,
-    AuthenticationFailed,
-    ConfigError,
-    DataError,
-    FinetuneKitError,
-    JobCreationRefused,
-    JobFailed,
-    JobTimeout,
-    PersonalDataFound,
-    QuotaExceeded,
-    TokenizerUnavailable,
-    UnknownModelError,
-    ValidationFailed,
-)
-from finetune_kit.export import ExportReport, FidelityReport, export_file, from_format, to_format
-from finetune_kit.fixes import FixReport, fix_file
-from finetune_kit.jobs import Checkpoint, FileRef, Job, JobError, JobEvent
-from finetune_kit.privacy import (
-    PIIFinding,
-    PIIMatch,
-    RedactionReport,
-    Redactor,
-    pii_detector,
-    redact_example,
-    redact_file,
-    redact_text,
-    register_detector,
-    scan_example,
-    scan_text,
-)
-from finetune_kit.reading import Line, LineProblem, iter_jsonl, parse_line, split_ranges
-from finetune_kit.schema import (
-    ContentPart,
-    Example,
-    FunctionCall,
-    FunctionDefinition,
-    ImagePart,
-    ImageURL,
-    Message,
-    PreferenceExample,
-    PreferenceInput,
-    Role,
-    TextPart,
-    Tool,
-    ToolCall,
-)
-from finetune_kit.validation import (
-    Finding,
-    Format,
-    LineResult,
-    Method,
-    PIIMode,
-    Problem,
-    Rule,
-    RuleContext,
-    Severity,
-    ValidationReport,
-    Validator,
-    detect_format,
-    rule,
-    validate,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from finetune_kit.archive import ArchiveReport
+    from finetune_kit.azure import azure_client
+    from finetune_kit.client import AsyncJobClient, JobClient, RetryPolicy, set_testing
+    from finetune_kit.cost import CostEstimator, TrainingEstimate, UsageEstimate, default_epochs
+    from finetune_kit.dataset import SAMPLE_SYSTEM_PROMPT, AnyExample, Dataset, sample_csv_path
+    from finetune_kit.errors import (
+        APIConnectionFailed,
+        APIError,
+        AuthenticationFailed,
+        ConfigError,
+        DataError,
+        FinetuneKitError,
+        JobCreationRefused,
+        JobFailed,
+        JobTimeout,
+        PersonalDataFound,
+        QuotaExceeded,
+        TokenizerUnavailable,
+        UnknownModelError,
+        ValidationFailed,
+    )
+    from finetune_kit.export import (
+        ExportReport,
+        FidelityReport,
+        export_file,
+        from_format,
+        to_format,
+    )
+    from finetune_kit.fixes import FixReport, fix_file
+    from finetune_kit.jobs import Checkpoint, FileRef, Job, JobError, JobEvent
+    from finetune_kit.lifecycle import LifecycleWarning, ModelLifecycle, lifecycle_findings
+    from finetune_kit.pricing import ModelPrice, PriceTable
+    from finetune_kit.privacy import (
+        PIIFinding,
+        PIIMatch,
+        RedactionReport,
+        Redactor,
+        pii_detector,
+        redact_example,
+        redact_file,
+        redact_text,
+        register_detector,
+        scan_example,
+        scan_text,
+    )
+    from finetune_kit.reading import Line, LineProblem, iter_jsonl, parse_line, split_ranges
+    from finetune_kit.schema import (
+        ContentPart,
+        Example,
+        FunctionCall,
+        FunctionDefinition,
+        ImagePart,
+        ImageURL,
+        Message,
+        PreferenceExample,
+        PreferenceInput,
+        Role,
+        TextPart,
+        Tool,
+        ToolCall,
+    )
+    from finetune_kit.tokens import Tokenizer
+    from finetune_kit.validation import (
+        Finding,
+        Format,
+        LineResult,
+        Method,
+        PIIMode,
+        Problem,
+        Rule,
+        RuleContext,
+        Severity,
+        ValidationReport,
+        Validator,
+        detect_format,
+        rule,
+        validate,
+    )
 
 __version__ = "0.1.0"
 
@@ -79,11 +97,13 @@ __all__ = [
     "APIConnectionFailed",
     "APIError",
     "AnyExample",
+    "ArchiveReport",
     "AsyncJobClient",
     "AuthenticationFailed",
     "Checkpoint",
     "ConfigError",
     "ContentPart",
+    "CostEstimator",
     "DataError",
     "Dataset",
     "Example",
@@ -105,17 +125,21 @@ __all__ = [
     "JobEvent",
     "JobFailed",
     "JobTimeout",
+    "LifecycleWarning",
     "Line",
     "LineProblem",
     "LineResult",
     "Message",
     "Method",
+    "ModelLifecycle",
+    "ModelPrice",
     "PIIFinding",
     "PIIMatch",
     "PIIMode",
     "PersonalDataFound",
     "PreferenceExample",
     "PreferenceInput",
+    "PriceTable",
     "Problem",
     "QuotaExceeded",
     "RedactionReport",
@@ -126,19 +150,25 @@ __all__ = [
     "RuleContext",
     "Severity",
     "TextPart",
+    "Tokenizer",
     "TokenizerUnavailable",
     "Tool",
     "ToolCall",
+    "TrainingEstimate",
     "UnknownModelError",
+    "UsageEstimate",
     "ValidationFailed",
     "ValidationReport",
     "Validator",
     "__version__",
+    "azure_client",
+    "default_epochs",
     "detect_format",
     "export_file",
     "fix_file",
     "from_format",
     "iter_jsonl",
+    "lifecycle_findings",
     "parse_line",
     "pii_detector",
     "redact_example",
@@ -154,3 +184,108 @@ __all__ = [
     "to_format",
     "validate",
 ]
+
+_WHERE: dict[str, str] = {
+    "APIConnectionFailed": "finetune_kit.errors",
+    "APIError": "finetune_kit.errors",
+    "AnyExample": "finetune_kit.dataset",
+    "ArchiveReport": "finetune_kit.archive",
+    "AsyncJobClient": "finetune_kit.client",
+    "AuthenticationFailed": "finetune_kit.errors",
+    "Checkpoint": "finetune_kit.jobs",
+    "ConfigError": "finetune_kit.errors",
+    "ContentPart": "finetune_kit.schema",
+    "CostEstimator": "finetune_kit.cost",
+    "DataError": "finetune_kit.errors",
+    "Dataset": "finetune_kit.dataset",
+    "Example": "finetune_kit.schema",
+    "ExportReport": "finetune_kit.export",
+    "FidelityReport": "finetune_kit.export",
+    "FileRef": "finetune_kit.jobs",
+    "Finding": "finetune_kit.validation",
+    "FinetuneKitError": "finetune_kit.errors",
+    "FixReport": "finetune_kit.fixes",
+    "Format": "finetune_kit.validation",
+    "FunctionCall": "finetune_kit.schema",
+    "FunctionDefinition": "finetune_kit.schema",
+    "ImagePart": "finetune_kit.schema",
+    "ImageURL": "finetune_kit.schema",
+    "Job": "finetune_kit.jobs",
+    "JobClient": "finetune_kit.client",
+    "JobCreationRefused": "finetune_kit.errors",
+    "JobError": "finetune_kit.jobs",
+    "JobEvent": "finetune_kit.jobs",
+    "JobFailed": "finetune_kit.errors",
+    "JobTimeout": "finetune_kit.errors",
+    "LifecycleWarning": "finetune_kit.lifecycle",
+    "Line": "finetune_kit.reading",
+    "LineProblem": "finetune_kit.reading",
+    "LineResult": "finetune_kit.validation",
+    "Message": "finetune_kit.schema",
+    "Method": "finetune_kit.validation",
+    "ModelLifecycle": "finetune_kit.lifecycle",
+    "ModelPrice": "finetune_kit.pricing",
+    "PIIFinding": "finetune_kit.privacy",
+    "PIIMatch": "finetune_kit.privacy",
+    "PIIMode": "finetune_kit.validation",
+    "PersonalDataFound": "finetune_kit.errors",
+    "PreferenceExample": "finetune_kit.schema",
+    "PreferenceInput": "finetune_kit.schema",
+    "PriceTable": "finetune_kit.pricing",
+    "Problem": "finetune_kit.validation",
+    "QuotaExceeded": "finetune_kit.errors",
+    "RedactionReport": "finetune_kit.privacy",
+    "Redactor": "finetune_kit.privacy",
+    "RetryPolicy": "finetune_kit.client",
+    "Role": "finetune_kit.schema",
+    "Rule": "finetune_kit.validation",
+    "RuleContext": "finetune_kit.validation",
+    "SAMPLE_SYSTEM_PROMPT": "finetune_kit.dataset",
+    "Severity": "finetune_kit.validation",
+    "TextPart": "finetune_kit.schema",
+    "Tokenizer": "finetune_kit.tokens",
+    "TokenizerUnavailable": "finetune_kit.errors",
+    "Tool": "finetune_kit.schema",
+    "ToolCall": "finetune_kit.schema",
+    "TrainingEstimate": "finetune_kit.cost",
+    "UnknownModelError": "finetune_kit.errors",
+    "UsageEstimate": "finetune_kit.cost",
+    "ValidationFailed": "finetune_kit.errors",
+    "ValidationReport": "finetune_kit.validation",
+    "Validator": "finetune_kit.validation",
+    "azure_client": "finetune_kit.azure",
+    "default_epochs": "finetune_kit.cost",
+    "detect_format": "finetune_kit.validation",
+    "export_file": "finetune_kit.export",
+    "fix_file": "finetune_kit.fixes",
+    "from_format": "finetune_kit.export",
+    "iter_jsonl": "finetune_kit.reading",
+    "lifecycle_findings": "finetune_kit.lifecycle",
+    "parse_line": "finetune_kit.reading",
+    "pii_detector": "finetune_kit.privacy",
+    "redact_example": "finetune_kit.privacy",
+    "redact_file": "finetune_kit.privacy",
+    "redact_text": "finetune_kit.privacy",
+    "register_detector": "finetune_kit.privacy",
+    "rule": "finetune_kit.validation",
+    "sample_csv_path": "finetune_kit.dataset",
+    "scan_example": "finetune_kit.privacy",
+    "scan_text": "finetune_kit.privacy",
+    "set_testing": "finetune_kit.client",
+    "split_ranges": "finetune_kit.reading",
+    "to_format": "finetune_kit.export",
+    "validate": "finetune_kit.validation",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'finetune_kit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

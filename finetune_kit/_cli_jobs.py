@@ -10,11 +10,13 @@ from __future__ import annotations
 import math
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 from finetune_kit._cli_common import (
@@ -30,6 +32,7 @@ from finetune_kit._cli_common import (
     print_json,
 )
 from finetune_kit._cli_data import PII_OPTION, _pii
+from finetune_kit._cli_lifecycle import PROVIDER_OPTION, Provider, job_client
 from finetune_kit.errors import JobTimeout
 
 if TYPE_CHECKING:
@@ -40,10 +43,8 @@ if TYPE_CHECKING:
 JOB_ARGUMENT = typer.Argument(help="The job id (ftjob-...).")
 
 
-def _client(poll_interval: float = 10.0) -> JobClient:
-    from finetune_kit.client import JobClient
-
-    return JobClient(poll_interval=poll_interval)
+def _client(poll_interval: float = 10.0, provider: Provider = Provider.openai) -> JobClient:
+    return job_client(provider, poll_interval)
 
 
 def _print_job(job: Job, output_format: OutputFormat) -> None:
@@ -130,6 +131,7 @@ def train(
     ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     pii: Annotated[str, PII_OPTION] = "warn",
+    provider: Annotated[Provider, PROVIDER_OPTION] = Provider.openai,
     output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,
 ) -> None:
     """Validate and price FILE, then upload it and start a fine-tuning job.
@@ -138,6 +140,7 @@ def train(
     0 only if it succeeded.
     """
     from finetune_kit.cost import CostEstimator
+    from finetune_kit.lifecycle import LIFECYCLE_CODES, LifecycleWarning
 
     if validation_file is not None and validation_split is not None:
         fail("give --validation-file or --validation-split, not both")
@@ -149,15 +152,23 @@ def train(
             model,
             n_epochs=epochs,
             method=method,  # type: ignore[arg-type]
+            lifecycle=provider is Provider.openai,
         )
     text = output_format is OutputFormat.text
+    wind_down = [f for f in estimate.findings if f.code in LIFECYCLE_CODES]
     if text:
         _print_estimate(estimate)
+        for f in wind_down:
+            colour = "red" if f.severity.value == "error" else "yellow"
+            err_console.print(f"[{colour}]{f.code}[/]: {escape(f.message)}")
+            err_console.print(f"  [dim]{escape(f.hint)}[/]")
     if not estimate.ok:
         if not text:
             print_json({"status": "invalid", **estimate.to_dict()})
         else:
-            err_console.print("[red]the data has errors; nothing was uploaded[/]")
+            data_errors = any(f.code not in LIFECYCLE_CODES for f in estimate.errors)
+            reason = "the data has errors" if data_errors else "OpenAI no longer accepts this job"
+            err_console.print(f"[red]{reason}; nothing was uploaded[/]")
         raise typer.Exit(EXIT_FINDINGS)
     if not yes and sys.stdin.isatty() and console.is_terminal:
         typer.confirm(
@@ -165,8 +176,9 @@ def train(
             f"{estimate.currency} {estimate.training_cost:.2f}?",
             abort=True,
         )
-    with errors_as_exit():
-        client = _client(poll_interval)
+    with errors_as_exit(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", LifecycleWarning)  # printed above already
+        client = _client(poll_interval, provider)
         job = client.train(
             file,
             model,
@@ -227,11 +239,12 @@ def _follow(client: JobClient, job: Job, *, timeout: float | None, show: bool) -
 @app.command()
 def status(
     job_id: Annotated[str, JOB_ARGUMENT],
+    provider: Annotated[Provider, PROVIDER_OPTION] = Provider.openai,
     output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,
 ) -> None:
     """Show a job."""
     with errors_as_exit():
-        job = _client().get(job_id)
+        job = _client(provider=provider).get(job_id)
     _print_job(job, output_format)
 
 
@@ -240,6 +253,7 @@ def events(
     job_id: Annotated[str, JOB_ARGUMENT],
     follow: Annotated[bool, typer.Option("--follow", help="Keep printing until it ends.")] = False,
     poll_interval: Annotated[float, typer.Option(help="Seconds between polls.")] = 10.0,
+    provider: Annotated[Provider, PROVIDER_OPTION] = Provider.openai,
     output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,
 ) -> None:
     """Print a job's events, oldest first (with --follow, new ones as they come)."""
@@ -261,7 +275,7 @@ def events(
             console.print(str(event))
 
     with errors_as_exit():
-        client = _client(poll_interval)
+        client = _client(poll_interval, provider)
         if follow:
             client.wait(job_id, on_event=show, raise_on_failure=False)
         else:
@@ -274,13 +288,14 @@ def metrics(
     job_id: Annotated[str, JOB_ARGUMENT],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write CSV here.")] = None,
     plot: Annotated[Path | None, typer.Option(help="Write a loss/accuracy PNG here.")] = None,
+    provider: Annotated[Provider, PROVIDER_OPTION] = Provider.openai,
     output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,
 ) -> None:
     """Training metrics per step (from the result file, or live from events)."""
     from finetune_kit._io import atomic_write
 
     with errors_as_exit():
-        frame = _client().metrics(job_id)
+        frame = _client(provider=provider).metrics(job_id)
         if output is not None:
             with atomic_write(output) as fh:
                 frame.to_csv(fh, index=False)
@@ -316,11 +331,12 @@ def _cell(value: Any) -> str:
 @app.command()
 def checkpoints(
     job_id: Annotated[str, JOB_ARGUMENT],
+    provider: Annotated[Provider, PROVIDER_OPTION] = Provider.openai,
     output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,
 ) -> None:
     """List a job's checkpoints (one per epoch, the last three kept)."""
     with errors_as_exit():
-        items = _client().checkpoints(job_id)
+        items = _client(provider=provider).checkpoints(job_id)
     if output_format is OutputFormat.json:
         print_json([vars(c) for c in items])
         return
@@ -335,47 +351,53 @@ def checkpoints(
     console.print(table)
 
 
-def _job_action(action: str, job_id: str, output_format: OutputFormat) -> None:
+def _job_action(
+    action: str, job_id: str, output_format: OutputFormat, provider: Provider = Provider.openai
+) -> None:
     with errors_as_exit():
-        job = getattr(_client(), action)(job_id)
+        job = getattr(_client(provider=provider), action)(job_id)
     _print_job(job, output_format)
 
 
 @app.command()
 def cancel(
     job_id: Annotated[str, JOB_ARGUMENT],
+    provider: Annotated[Provider, PROVIDER_OPTION] = Provider.openai,
     output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,
 ) -> None:
     """Cancel a job that has not ended."""
-    _job_action("cancel", job_id, output_format)
+    _job_action("cancel", job_id, output_format, provider)
 
 
 @app.command()
 def pause(
     job_id: Annotated[str, JOB_ARGUMENT],
+    provider: Annotated[Provider, PROVIDER_OPTION] = Provider.openai,
     output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,
 ) -> None:
     """Pause a running job."""
-    _job_action("pause", job_id, output_format)
+    _job_action("pause", job_id, output_format, provider)
 
 
 @app.command()
 def resume(
     job_id: Annotated[str, JOB_ARGUMENT],
+    provider: Annotated[Provider, PROVIDER_OPTION] = Provider.openai,
     output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,
 ) -> None:
     """Resume a paused job."""
-    _job_action("resume", job_id, output_format)
+    _job_action("resume", job_id, output_format, provider)
 
 
 @app.command("list")
 def list_jobs(
     limit: Annotated[int, typer.Option(help="How many jobs, newest first.")] = 20,
+    provider: Annotated[Provider, PROVIDER_OPTION] = Provider.openai,
     output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,
 ) -> None:
     """List recent fine-tuning jobs."""
     with errors_as_exit():
-        jobs = _client().list(limit)
+        jobs = _client(provider=provider).list(limit)
     if output_format is OutputFormat.json:
         print_json([j.to_dict() for j in jobs])
         return
@@ -390,11 +412,12 @@ def ask(
     model: Annotated[str, typer.Argument(help="The model, e.g. ft:gpt-4o-mini-...:my-org::abc.")],
     question: Annotated[str, typer.Argument(help="What to ask.")],
     system: Annotated[str | None, typer.Option(help="A system prompt.")] = None,
+    provider: Annotated[Provider, PROVIDER_OPTION] = Provider.openai,
     output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,
 ) -> None:
     """Ask a (fine-tuned) model one question."""
     with errors_as_exit():
-        answer = _client().ask(model, question, system=system)
+        answer = _client(provider=provider).ask(model, question, system=system)
     if output_format is OutputFormat.json:
         print_json({"model": model, "question": question, "answer": answer})
     else:

@@ -161,7 +161,7 @@ def pii_detector(
 ) -> Callable[[F], F]:
     r"""Register the decorated function as a PII detector (see `register_detector`).
 
-    Example:
+    Examples:
         >>> import re
         >>> from finetune_kit.privacy import pii_detector, scan_text, unregister_detector
         >>> @pii_detector("pii_employee_id", description="Employee ids such as EMP-123456")

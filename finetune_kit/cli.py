@@ -8,11 +8,13 @@ register. Commands only parse arguments, call the library and print.
 from __future__ import annotations
 
 from finetune_kit import (  # noqa: F401  (they register commands)
+    _cli_cost,
     _cli_data,
     _cli_demo,
     _cli_emulator,
     _cli_export,
     _cli_jobs,
+    _cli_lifecycle,
     _cli_privacy,
 )
 from finetune_kit._cli_common import app

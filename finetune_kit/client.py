@@ -4,7 +4,7 @@ Both are thin drivers over the plans in ``_jobcore``: they perform the SDK calls
 plan asks for and nothing else, so the sync and async clients behave identically. All network
 I/O of finetune-kit happens here.
 
-Example:
+Examples:
     ```py
     from finetune_kit import JobClient
 
@@ -21,6 +21,7 @@ import base64
 import builtins
 import contextlib
 import dataclasses
+import datetime
 import functools
 import io
 import os
@@ -33,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import openai
 
 from finetune_kit import _jobcore as core
+from finetune_kit.azure import is_azure
 from finetune_kit.errors import (
     ConfigError,
     DataError,
@@ -41,11 +43,13 @@ from finetune_kit.errors import (
     ValidationFailed,
 )
 from finetune_kit.jobs import Checkpoint, FileRef, Job, JobEvent
+from finetune_kit.lifecycle import warn_lifecycle
 from finetune_kit.validation import MIN_EXAMPLES, PIIMode, Validator
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from finetune_kit.archive import ArchiveReport, ProgressCallback
     from finetune_kit.dataset import Dataset
     from finetune_kit.validation import Method
 
@@ -156,6 +160,8 @@ class _Base(Generic[C]):
         self.timeout = timeout
         self.retry = retry or core.RetryPolicy()
         self.chunked_above = chunked_above
+        #: The day lifecycle warnings are judged on (``None``: today); set it in tests.
+        self.today: datetime.date | None = None
 
     @property
     def openai(self) -> C:
@@ -237,6 +243,8 @@ class _Base(Generic[C]):
         metadata: Mapping[str, str] | None,
         integrations: Iterable[Mapping[str, Any]] | None,
     ) -> core.Plan[Job]:
+        if not is_azure(self._client):  # OpenAI's wind-down: a LifecycleWarning per finding
+            warn_lifecycle(model, today=self.today)
         request = core.job_request(
             training_file=_file_id(training_file),
             model=model,
@@ -757,6 +765,21 @@ class JobClient(_Base[openai.OpenAI]):
             The answer.
         """
         return self._run(self._ask_plan(model, prompt, system=system, max_tokens=max_tokens))
+
+    def archive(
+        self,
+        out_dir: str | os.PathLike[str],
+        *,
+        since: datetime.date | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> ArchiveReport:
+        """Archive every job with its files, metrics, events and checkpoints (resumable).
+
+        See [`archive`][finetune_kit.archive.archive]; run it again to resume or update.
+        """
+        from finetune_kit.archive import archive
+
+        return archive(self, out_dir, since=since, progress=progress)
 
 
 class AsyncJobClient(_Base[openai.AsyncOpenAI]):

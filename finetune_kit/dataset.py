@@ -1,6 +1,6 @@
 """[`Dataset`][finetune_kit.Dataset]: typed examples built from CSV, DataFrames, records or JSONL.
 
-Example:
+Examples:
     >>> from finetune_kit import Dataset
     >>> rows = [{"q": f"What is {w}?", "a": f"{w.title()}, good sir, is a noble art."}
     ...         for w in ["bias", "variance"]]
@@ -441,7 +441,7 @@ class Dataset(Sequence[AnyExample]):
 
         The prompt is [`SAMPLE_SYSTEM_PROMPT`][finetune_kit.SAMPLE_SYSTEM_PROMPT].
 
-        Example:
+        Examples:
             >>> from finetune_kit import Dataset
             >>> len(Dataset.sample())
             50
@@ -480,7 +480,7 @@ class Dataset(Sequence[AnyExample]):
 
         Args:
             fmt: ``hf-messages``, ``hf-preference``, ``vertex-gemini``, ``bedrock-conversation``
-                or ``mistral`` (see [`finetune_kit.export`][finetune_kit.export]).
+                or ``mistral`` (see the export guide and ``finetune_kit.export``).
             check: Validate the records against the target format's documented rules.
 
         Returns:

@@ -7,7 +7,7 @@ could not carry over in a [`FidelityReport`][finetune_kit.export.FidelityReport]
 counts and line numbers), and every exported record is checked against the target's documented
 rules, whose findings go in the same report.
 
-Example:
+Examples:
     >>> from finetune_kit import Example, Message
     >>> from finetune_kit.export import to_format
     >>> ex = Example(messages=[Message(role="user", content="Hi"),

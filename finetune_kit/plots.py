@@ -9,7 +9,7 @@ chosen. In a Jupyter notebook, a figure returned as a cell's last value is drawn
 matplotlib is an optional dependency: ``pip install 'finetune-kit[plot]'``. Without it the
 functions raise [`ConfigError`][finetune_kit.ConfigError] with that hint.
 
-Example:
+Examples:
     >>> from finetune_kit.plots import token_histogram
     >>> fig = token_histogram([120, 340, 95, 17_000], limit=16_385, model="gpt-4o-mini")
     >>> fig.axes[0].get_title()

@@ -13,7 +13,7 @@ redacts them with one of three strategies:
 Values are never shown in full: findings, reports and reprs carry masked previews
 (``j***@e***.com``, ``**** **** **** 4242``).
 
-Example:
+Examples:
     >>> from finetune_kit.privacy import Redactor, scan_text
     >>> [(m.code, m.preview) for m in scan_text("Mail jane.doe@example.com")]
     [('pii_email', 'j***@e***.com')]
@@ -308,7 +308,7 @@ def scan_text(
 ) -> list[PIIMatch]:
     """Find personal data in one string.
 
-    Example:
+    Examples:
         >>> [(m.code, m.preview) for m in scan_text("card 4242 4242 4242 4242, v1.2.3")]
         [('pii_card', '**** **** **** 4242')]
 
@@ -537,7 +537,7 @@ def scan_example(
     The validation engine turns each finding into a ``pii_*`` warning with its field path and
     masked preview.
 
-    Example:
+    Examples:
         >>> ex = {"messages": [{"role": "user", "content": "I am +44 20 7946 0958"}]}
         >>> [(f.field, f.code, f.preview) for f in scan_example(ex)]
         [('messages[0].content', 'pii_phone', '+** ** **** **58')]
@@ -715,7 +715,7 @@ class Redactor:
 def redact_text(text: str, redactor: Redactor | None = None) -> tuple[str, list[PIIMatch]]:
     """Redact one string (default: mask every default kind).
 
-    Example:
+    Examples:
         >>> redact_text("key sk-proj-4fGh8JkL2mNp6QrS0tUv9WxY")[0]
         'key [SECRET]'
 
@@ -732,12 +732,15 @@ def redact_text(text: str, redactor: Redactor | None = None) -> tuple[str, list[
 def redact_example(
     obj: Any, redactor: Redactor | None = None, *, line: int | None = None
 ) -> tuple[Any | None, list[PIIFinding]]:
-    """Redact every string of a JSON example (see [`Redactor.redact_example`][]).
+    """Redact every string of a JSON example.
+
+    The function form of
+    [`Redactor.redact_example`][finetune_kit.privacy.Redactor.redact_example].
 
     Tool-call ``arguments`` (a JSON string) are decoded, redacted value by value and encoded
     again, so they stay valid JSON.
 
-    Example:
+    Examples:
         >>> ex = {"messages": [{"role": "user", "content": "mail bo@example.org"}]}
         >>> new, found = redact_example(ex)
         >>> new["messages"][0]["content"], found[0].field
@@ -989,7 +992,7 @@ def redact_file(
     do not parse are copied through unchanged and counted in the report: they are not redacted,
     so fix them first (``finetune-kit validate`` lists them).
 
-    Example:
+    Examples:
         >>> import json, pathlib, tempfile
         >>> folder = pathlib.Path(tempfile.mkdtemp())
         >>> example = {"messages": [{"role": "user", "content": "I am bo@example.org"}]}

@@ -6,7 +6,7 @@ preference (DPO) data. Unknown keys are rejected where the API rejects them, and
 concern a single example (an assistant message to learn from, tool results that answer a known
 call) run as model validators, sharing their code with the validation engine.
 
-Example:
+Examples:
     >>> from finetune_kit import Example, Message
     >>> ex = Example(messages=[Message(role="user", content="Hi"),
     ...                        Message(role="assistant", content="Good morrow!")])

@@ -5,7 +5,7 @@ severity, a message, a fix hint and a JSON path. [`validate`][finetune_kit.valid
 in one streaming pass and reports *every* problem at once; a
 [`Validator`][finetune_kit.Validator] holds the rules and lets you add your own.
 
-Example:
+Examples:
     >>> from finetune_kit import Validator, Problem
     >>> validator = Validator()
     >>> @validator.rule(code="too_polite", severity="warning", hint="Say it plainly.")
@@ -929,7 +929,7 @@ def validate(
     Returns:
         The [`ValidationReport`][finetune_kit.ValidationReport].
 
-    Example:
+    Examples:
         >>> from finetune_kit import validate
         >>> report = validate([{"messages": [{"role": "user", "content": "Hi"}]}])
         >>> sorted({f.code for f in report.errors})
