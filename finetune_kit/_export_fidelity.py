@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from finetune_kit.validation import Finding, Severity
+from finetune_kit.validation import Finding, _FindingsView
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -210,7 +210,7 @@ class FidelityItem:
 
 
 @dataclass
-class FidelityReport:
+class FidelityReport(_FindingsView):
     """What a conversion could not carry over, and what the target's rules found.
 
     Attributes:
@@ -260,21 +260,6 @@ class FidelityReport:
     def kinds(self) -> dict[str, int]:
         """``{kind: count}`` for every reported kind."""
         return {item.kind: item.count for item in self.items}
-
-    @property
-    def errors(self) -> list[Finding]:
-        """Target-format findings with severity ``error``."""
-        return [f for f in self.findings if f.severity is Severity.ERROR]
-
-    @property
-    def warnings(self) -> list[Finding]:
-        """Target-format findings with severity ``warning``."""
-        return [f for f in self.findings if f.severity is Severity.WARNING]
-
-    @property
-    def ok(self) -> bool:
-        """True when the target's rules found no error."""
-        return not self.errors
 
     def summary(self) -> str:
         """One line: examples, lossless or not, errors and warnings."""

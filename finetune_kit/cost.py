@@ -46,11 +46,11 @@ from finetune_kit.validation import (
     Finding,
     Format,
     Method,
-    Severity,
     Validator,
     _canonical_hash,
     _duplicate,
     _FileState,
+    _FindingsView,
     detect_format,
 )
 
@@ -176,7 +176,7 @@ def _token_stats(counts: Sequence[int]) -> dict[str, float | int | None]:
 
 
 @dataclass(frozen=True)
-class TrainingEstimate:
+class TrainingEstimate(_FindingsView):
     """The priced estimate of one fine-tuning job.
 
     Attributes:
@@ -228,21 +228,6 @@ class TrainingEstimate:
     findings: tuple[Finding, ...] = field(default=(), repr=False)
     stats: Mapping[str, Any] = field(default_factory=dict, repr=False)
     source: str | None = None
-
-    @property
-    def errors(self) -> list[Finding]:
-        """Findings with severity ``error``."""
-        return [f for f in self.findings if f.severity is Severity.ERROR]
-
-    @property
-    def warnings(self) -> list[Finding]:
-        """Findings with severity ``warning``."""
-        return [f for f in self.findings if f.severity is Severity.WARNING]
-
-    @property
-    def ok(self) -> bool:
-        """True when validation found no error."""
-        return not self.errors
 
     def summary(self) -> str:
         """One line: examples, tokens, epochs, cost."""

@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from finetune_kit.errors import ConfigError
-from finetune_kit.pricing import base_model_name
+from finetune_kit.pricing import _parse_date, base_model_name
 from finetune_kit.validation import Finding, Severity
 
 if TYPE_CHECKING:
@@ -189,19 +189,8 @@ def _iso(value: dt.date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def _as_day(value: dt.date | str, what: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError as exc:
-        raise ConfigError(f"{what} {value!r} is not a date", hint="use YYYY-MM-DD") from exc
-
-
 def _opt_day(value: Any, what: str) -> dt.date | None:
-    return None if value is None else _as_day(value, what)
+    return None if value is None else _parse_date(value, what)
 
 
 def _days(n: int) -> str:
@@ -281,14 +270,14 @@ class ModelLifecycle:
         try:
             sources = {
                 key: LifecycleSource(
-                    key, str(s["title"]), str(s["url"]), _as_day(s["published"], "published")
+                    key, str(s["title"]), str(s["url"]), _parse_date(s["published"], "published")
                 )
                 for key, s in raw["sources"].items()
             }
             cutoffs = tuple(
                 JobCreationCutoff(
-                    date=_as_day(c["date"], "date"),
-                    announced=_as_day(c["announced"], "announced"),
+                    date=_parse_date(c["date"], "date"),
+                    announced=_parse_date(c["announced"], "announced"),
                     scope=str(c["scope"]),
                     applies_to=str(c["applies_to"]),
                     source=sources[c["source"]],
@@ -412,7 +401,7 @@ class ModelLifecycle:
         Returns:
             Training findings first, then shutdown findings.
         """
-        day = _as_day(today, "today")
+        day = _parse_date(today, "today")
         out: list[Finding] = []
         if purpose == "training":
             out.extend(self._training(model, day, expected_duration, near_days))
@@ -609,7 +598,7 @@ def _model(
         announced=_opt_day(spec.get("announced"), "announced"),
         replacement=spec.get("replacement"),
         source=sources[spec["source"]],
-        as_of=_as_day(spec["as_of"], "as_of"),
+        as_of=_parse_date(spec["as_of"], "as_of"),
         notes=str(spec.get("notes", "")),
     )
 
@@ -740,6 +729,6 @@ def fetch_shutdown_date(openai_client: Any, model: str) -> dt.date | None:
     if isinstance(value, int | float):
         return dt.datetime.fromtimestamp(value, tz=dt.timezone.utc).date()
     try:
-        return _as_day(str(value), "shutdown_date")
+        return _parse_date(str(value), "shutdown_date")
     except ConfigError:
         return None

@@ -800,19 +800,10 @@ def _schema_findings(exc: ValidationError, line: int) -> list[Finding]:
     ]
 
 
-@dataclass
-class ValidationReport:
-    """Everything [`validate`][finetune_kit.validate] found.
+class _FindingsView:
+    """``errors``, ``warnings`` and ``ok`` for any result that holds ``findings``."""
 
-    Attributes:
-        findings: Every finding, in line order (file-level ones last).
-        stats: Counts: lines, examples, formats, messages per example, duplicates, ...
-        source: The file validated, if any.
-    """
-
-    findings: list[Finding]
-    stats: dict[str, Any] = field(default_factory=dict)
-    source: str | None = None
+    findings: Sequence[Finding]
 
     @property
     def errors(self) -> list[Finding]:
@@ -828,6 +819,21 @@ class ValidationReport:
     def ok(self) -> bool:
         """True when there is no error (warnings allowed)."""
         return not self.errors
+
+
+@dataclass
+class ValidationReport(_FindingsView):
+    """Everything [`validate`][finetune_kit.validate] found.
+
+    Attributes:
+        findings: Every finding, in line order (file-level ones last).
+        stats: Counts: lines, examples, formats, messages per example, duplicates, ...
+        source: The file validated, if any.
+    """
+
+    findings: list[Finding]
+    stats: dict[str, Any] = field(default_factory=dict)
+    source: str | None = None
 
     def by_code(self) -> dict[str, list[Finding]]:
         """Findings grouped by code, errors first, then by count."""

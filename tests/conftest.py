@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+pytest_plugins = ["emulator_helpers"]  # the emulator tests' shared `emu` and `client` fixtures
+
 GOOD: dict[str, Any] = {
     "messages": [
         {"role": "system", "content": "Answer as Shakespeare would."},

@@ -5,37 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterator
-from datetime import datetime, timezone
 from pathlib import Path
 
 import openai
 import pytest
 
+from emulator_helpers import chat_jsonl
 from finetune_kit.errors import ConfigError
 from finetune_kit.testing import Emulator, Fault, FaultPlan
-
-START = datetime(2026, 6, 1, tzinfo=timezone.utc)
-
-
-def chat_jsonl(n: int = 12) -> bytes:
-    lines = [
-        {
-            "messages": [
-                {"role": "user", "content": f"q{i}"},
-                {"role": "assistant", "content": f"a{i}"},
-            ]
-        }
-        for i in range(n)
-    ]
-    return "".join(json.dumps(line) + "\n" for line in lines).encode()
-
-
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator(manual_clock=True, start_time=START) as emulator:
-        yield emulator
-
 
 # -- status faults -------------------------------------------------------------------------------
 

@@ -4,53 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import re
 import time
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
 import openai
 import pytest
 
+from emulator_helpers import START, chat_jsonl, dpo_jsonl
 from finetune_kit.testing import Emulator
 
-START = datetime(2026, 6, 1, tzinfo=timezone.utc)
 DONE = 10_000  # emulated seconds after which any small job has finished
-
-
-def chat_jsonl(n: int = 12) -> bytes:
-    lines = [
-        {
-            "messages": [
-                {"role": "user", "content": f"q{i}"},
-                {"role": "assistant", "content": f"a{i}"},
-            ]
-        }
-        for i in range(n)
-    ]
-    return "".join(json.dumps(line) + "\n" for line in lines).encode()
-
-
-def dpo_jsonl(n: int = 10) -> bytes:
-    line = {
-        "input": {"messages": [{"role": "user", "content": "hi"}]},
-        "preferred_output": [{"role": "assistant", "content": "Good day to thee."}],
-        "non_preferred_output": [{"role": "assistant", "content": "yo"}],
-    }
-    return (json.dumps(line) + "\n").encode() * n
-
-
-@pytest.fixture
-def emu() -> Iterator[Emulator]:
-    with Emulator(manual_clock=True, start_time=START) as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def client(emu: Emulator) -> openai.OpenAI:
-    return emu.client(max_retries=0)
 
 
 def upload(client: openai.OpenAI, content: bytes | None = None) -> str:

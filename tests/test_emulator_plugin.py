@@ -14,23 +14,11 @@ import openai
 import pytest
 from typer.testing import CliRunner
 
+from emulator_helpers import chat_jsonl
 from finetune_kit.errors import ConfigError
 from finetune_kit.testing import Emulator, Fault
 
 PLUGIN = "finetune_kit.testing.pytest_plugin"
-
-
-def chat_jsonl(n: int = 12) -> bytes:
-    lines = [
-        {
-            "messages": [
-                {"role": "user", "content": f"q{i}"},
-                {"role": "assistant", "content": f"a{i}"},
-            ]
-        }
-        for i in range(n)
-    ]
-    return "".join(json.dumps(line) + "\n" for line in lines).encode()
 
 
 # -- fixture -------------------------------------------------------------------------------------
