@@ -33,6 +33,7 @@ from finetune_kit.validation import Severity, ValidationReport, Validator
 
 if TYPE_CHECKING:
     import pandas as pd
+    from rich.table import Table
 
     from finetune_kit.export import FidelityReport
     from finetune_kit.privacy import RedactionReport
@@ -629,6 +630,18 @@ class Dataset(Sequence[AnyExample]):
     def __repr__(self) -> str:
         src = f" from {self.source}" if self.source else ""
         return f"<Dataset {len(self)} {self.format or 'empty'} examples{src}>"
+
+    def __rich__(self) -> Table:
+        from rich.table import Table
+
+        first = self._examples[0] if self._examples else None
+        columns = _display_columns(first) if first is not None else []
+        caption = f"first 10 of {len(self)}" if len(self) > 10 else None
+        table = Table("#", *columns, title=repr(self).strip("<>"), caption=caption)
+        for i, ex in enumerate(self._examples[:10]):
+            summary = _summary_row(ex)
+            table.add_row(str(i + 1), *(_short(str(summary.get(k, "")), 60) for k in columns))
+        return table
 
     def _repr_html_(self) -> str:
         rows = []

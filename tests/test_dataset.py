@@ -192,3 +192,12 @@ def test_written_files_get_the_usual_permissions(tmp_path: Path) -> None:
     finally:
         os.umask(umask)
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_dataset_renders_with_rich() -> None:
+    from rich.console import Console
+
+    console = Console(record=True, width=120)
+    console.print(Dataset.sample())
+    text = console.export_text()
+    assert "50 chat examples" in text and "first 10 of 50" in text
