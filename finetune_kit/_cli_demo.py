@@ -10,11 +10,13 @@ from __future__ import annotations
 import os
 import sys
 import time
+import warnings
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.panel import Panel
 from rich.rule import Rule
 from rich.table import Table
@@ -110,7 +112,9 @@ def demo(
             f"(the sample's mean example length and a three-sentence answer)[/]"
         )
         for finding in estimates[-1].warnings:
-            console.print(f"[yellow]warning[/] [{finding.code}] {finding.message}")
+            console.print(
+                f"[yellow]warning[/] {escape(f'[{finding.code}]')} {escape(finding.message)}"
+            )
         cost = estimates[-1].training_cost
 
         console.print(Rule("4. Train"))
@@ -163,10 +167,13 @@ def demo(
 def _train(client: JobClient, dataset: Dataset, where: str) -> Job:
     """Upload, create and follow the job with the live view; exit 1 unless it succeeds."""
     from finetune_kit._cli_jobs import _Follow
+    from finetune_kit.lifecycle import LifecycleWarning
 
-    training = client.upload(dataset)
-    console.print(f"uploaded {training.filename} to {where} as {training.id}")
-    job = client.create_job(training, TRAIN_MODEL, suffix="bard", seed=42)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LifecycleWarning)  # step 3 has shown them already
+        training = client.upload(dataset)
+        console.print(f"uploaded {training.filename} to {where} as {training.id}")
+        job = client.create_job(training, TRAIN_MODEL, suffix="bard", seed=42)
     console.print(f"created job [bold]{job.id}[/] on {TRAIN_MODEL}")
     follow = _Follow(enabled=True)
     with follow:
