@@ -159,7 +159,7 @@ def demo(
                 job.fine_tuned_model or TRAIN_MODEL, QUESTION, system=SAMPLE_SYSTEM_PROMPT
             )
             console.print(f"[bold]Q:[/] {QUESTION}")
-            console.print(f"[bold]A ({job.fine_tuned_model}):[/] {answer}")
+            console.print(f"[bold]A ({job.fine_tuned_model}):[/] {escape(answer)}")
     console.print(Rule())
     console.print(f"done in {time.monotonic() - started:.1f} s; files in [bold]{output_dir}[/]")
 

@@ -96,7 +96,7 @@ class _Follow:
         else:
             self.last = event.message
             if self.enabled and self.live is None:
-                console.print(str(event))
+                console.print(str(event), markup=False)
         self._refresh()
 
     def on_poll(self, job: Job) -> None:
@@ -272,7 +272,7 @@ def events(
                 }
             )
         else:
-            console.print(str(event))
+            console.print(str(event), markup=False)
 
     with errors_as_exit():
         client = _client(poll_interval, provider)
@@ -421,5 +421,5 @@ def ask(
     if output_format is OutputFormat.json:
         print_json({"model": model, "question": question, "answer": answer})
     else:
-        console.print(answer)
+        console.print(answer, markup=False)
     raise typer.Exit(EXIT_OK)

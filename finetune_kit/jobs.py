@@ -294,10 +294,11 @@ class Job:
 
     def __rich__(self) -> RenderableType:
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(show_header=False, box=None)
         table.add_column(style="bold")
         table.add_column()
         for k, v in self._pairs():
-            table.add_row(k, str(v))
+            table.add_row(k, Text(str(v)))  # values are data, never markup
         return table
