@@ -241,8 +241,28 @@ def _conversation(obj: Mapping[str, Any], fmt: Format) -> tuple[str, Any]:
     return "input.messages", inp.get("messages") if isinstance(inp, dict) else None
 
 
-def _messages(obj: Mapping[str, Any], fmt: Format) -> Iterator[tuple[str, dict[str, Any]]]:
+# One-entry memo: some twenty rules walk the messages of the same example in a row. The entry
+# is one tuple, replaced whole, so threads validating side by side never see a mixed entry; it
+# holds the example itself, so its id cannot be reused while cached.
+_LAST_MESSAGES: list[tuple[Any, str, tuple[tuple[str, dict[str, Any]], ...]]] = [(None, "", ())]
+
+
+def _messages(obj: Mapping[str, Any], fmt: Format) -> tuple[tuple[str, dict[str, Any]], ...]:
     """Every message that is an object, with its path (preference outputs included)."""
+    last = _LAST_MESSAGES[0]
+    if last[0] is obj and last[1] == fmt:
+        return last[2]
+    found = tuple(_walk_messages(obj, fmt))
+    _LAST_MESSAGES[0] = (obj, fmt, found)
+    return found
+
+
+def forget_messages() -> None:
+    """Drop the memo (the engine calls it after each example: the example may change later)."""
+    _LAST_MESSAGES[0] = (None, "", ())
+
+
+def _walk_messages(obj: Mapping[str, Any], fmt: Format) -> Iterator[tuple[str, dict[str, Any]]]:
     path, msgs = _conversation(obj, fmt)
     if isinstance(msgs, list):
         for i, m in enumerate(msgs):
@@ -1173,3 +1193,4 @@ def single_example_errors(kind: str, data: Mapping[str, Any]) -> Iterator[tuple[
             if kind == "message":
                 field = field.removeprefix("messages[0]").lstrip(".")
             yield code, field, problem.message
+    forget_messages()

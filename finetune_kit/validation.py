@@ -579,6 +579,7 @@ class Validator:
         Yields:
             One [`LineResult`][finetune_kit.LineResult] per line.
         """
+        from finetune_kit.rules import forget_messages
         from finetune_kit.schema import Example, PreferenceExample
 
         st = state if state is not None else _FileState()
@@ -648,6 +649,7 @@ class Validator:
             ctx = RuleContext(line=n, model=model, method=method, format=fmt, file=file)
             for r in raw_rules[fmt]:
                 found.extend(r.run(obj, ctx))
+            forget_messages()
             structurally_ok = not any(f.severity is Severity.ERROR for f in found)
             tokens: int | None = None
             if structurally_ok:
