@@ -9,7 +9,8 @@ times, each in its own subprocess so that their peak memory is measured separate
     count tokens with ``encoding.encode`` on every value (and again on assistant contents),
     print the distributions, compute billed tokens and the default epochs;
 (b) ``finetune-kit estimate FILE --model gpt-3.5-turbo --format json`` (validation + counting
-    in one streaming pass, a process per core).
+    in one streaming pass, a process per core; ``--pii off`` to time it without the
+    personal-data scan).
 
 It prints both wall times, the speed ratio, both peak RSS figures (largest single process as
 ``/usr/bin/time -f %M`` reports it, and the sum over the process tree sampled from /proc), and
@@ -381,6 +382,9 @@ def main() -> None:
     ap.add_argument("--size-mb", type=float, default=200, help="dataset size in MiB")
     ap.add_argument("--system-pool", type=int, default=8, help="distinct system prompts (0=unique)")
     ap.add_argument("--jobs", type=int, default=None, help="estimate worker processes")
+    ap.add_argument(
+        "--pii", choices=["warn", "off"], default="off", help="estimate's personal-data scan"
+    )
     ap.add_argument("--repeat", type=int, default=1, help="runs of each; the fastest counts")
     ap.add_argument("--skip-cookbook", action="store_true", help="only run finetune-kit")
     ap.add_argument(
@@ -409,6 +413,7 @@ def main() -> None:
     est_cmd += ["--model", MODEL, "--format", "json"]
     if args.jobs:
         est_cmd += ["--jobs", str(args.jobs)]
+    est_cmd += ["--pii", args.pii]
     e = best_of(est_cmd, args.repeat)
     est = json.loads(e.out)
     print(

@@ -25,6 +25,7 @@ from finetune_kit._cli_common import (
     fail,
     print_json,
 )
+from finetune_kit._cli_data import PII_OPTION, _pii
 from finetune_kit.errors import ConfigError
 
 __all__ = ["estimate_command", "prices_command", "usage_command"]
@@ -136,6 +137,7 @@ def estimate_command(
         int | None,
         typer.Option("--jobs", "-j", min=1, help="Worker processes [default: one per core]."),
     ] = None,
+    pii: Annotated[str, PII_OPTION] = "off",
 ) -> None:
     """Validate, count tokens and price a training job in one pass.
 
@@ -143,8 +145,10 @@ def estimate_command(
     that could be counted), 2 on bad input (missing file, unknown model).
     """
     from finetune_kit.cost import PARALLEL_MIN_BYTES, CostEstimator
+    from finetune_kit.validation import Validator
 
     training_per_1m = _per_1m(training_price_per_1k, "--training-price-per-1k")
+    validator = Validator(pii=_pii(pii))
     bar: _ProgressBar | None = None
     try:
         big = file.is_file() and file.stat().st_size >= PARALLEL_MIN_BYTES
@@ -154,7 +158,7 @@ def estimate_command(
         bar = _ProgressBar()
     try:
         with errors_as_exit():
-            estimator = CostEstimator(as_of=prices_as_of)
+            estimator = CostEstimator(as_of=prices_as_of, validator=validator)
             result = estimator.estimate_training(
                 file,
                 model,

@@ -23,7 +23,7 @@ from finetune_kit.validation import Method, PIIMode
 
 METHOD_OPTION = typer.Option("--method", help="supervised (chat data) or dpo (preference data).")
 PII_OPTION = typer.Option(
-    "--pii", help="Personal data in the text: warn (default), error (refuse it) or off."
+    "--pii", help="Personal data in the text: warn, error (refuse it) or off (do not look)."
 )
 MODEL_OPTION = typer.Option(
     "--model", "-m", help="Base model; also checks each example against its token limit."

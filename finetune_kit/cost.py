@@ -88,7 +88,7 @@ MAX_DEFAULT_EPOCHS = 25
 
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024
 """Files at least this big are scanned by a process pool (smaller ones in-process)."""
-_CHUNK_BYTES = 32 * 1024 * 1024
+_CHUNK_BYTES = 8 * 1024 * 1024
 _PROGRESS_EVERY = 2048  # lines between progress callbacks in a serial scan
 _MICRO = Decimal("0.000001")
 _MILLION = Decimal(1_000_000)

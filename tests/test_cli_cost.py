@@ -174,3 +174,18 @@ def test_prices_lists_the_table_with_its_date() -> None:
     now = runner.invoke(app, ["prices"])
     assert now.exit_code == 0
     assert "as of" in now.stdout and "gpt-4o-mini-2024-07-18" in now.stdout
+
+
+def test_estimate_pii_option(write_lines: WriteLines) -> None:
+    rows = [good_example(i) for i in range(10)]
+    rows[4]["messages"][1]["content"] = "Write to jane.doe@example.com, prithee."
+    path = write_lines(rows)
+    warn = run_json("estimate", str(path), "-m", "gpt-4o-mini", "--pii", "warn")
+    off = run_json("estimate", str(path), "-m", "gpt-4o-mini")  # pricing does not scan by default
+    assert [(w["line"], w["code"]) for w in warn["warnings"] if w["code"].startswith("pii")] == [
+        (5, "pii_email")
+    ]
+    assert not [w for w in off["warnings"] if w["code"].startswith("pii")]
+    assert off["training_tokens"] == warn["training_tokens"]
+    refused = runner.invoke(app, ["estimate", str(path), "-m", "gpt-4o-mini", "--pii", "error"])
+    assert refused.exit_code == 1
