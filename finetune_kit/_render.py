@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -64,3 +65,16 @@ def validation_report(report: ValidationReport) -> RenderableType:
             )
         )
     return Group(*parts)
+
+
+def key_value_table(
+    pairs: Sequence[tuple[str, object]], *, title: str | None = None
+) -> RenderableType:
+    """A two-column table of labels and values (values are shown as text, never as markup)."""
+    frame: dict[str, Any] = {} if title else {"box": None}  # untitled tables stay borderless
+    table = Table(title=title, show_header=False, title_justify="left", **frame)
+    table.add_column(style="bold")
+    table.add_column()
+    for key, value in pairs:
+        table.add_row(key, Text(str(value)))
+    return table

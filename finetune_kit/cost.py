@@ -325,14 +325,9 @@ class TrainingEstimate(_FindingsView):
         ]
 
     def __rich__(self) -> RenderableType:
-        from rich.table import Table
+        from finetune_kit._render import key_value_table
 
-        table = Table(title="Training estimate", show_header=False, title_justify="left")
-        table.add_column(style="bold")
-        table.add_column()
-        for key, value in self._pairs():
-            table.add_row(key, str(value))
-        return table
+        return key_value_table(self._pairs(), title="Training estimate")
 
     def _repr_html_(self) -> str:
         from finetune_kit._html import key_values
@@ -427,14 +422,9 @@ class UsageEstimate:
         ]
 
     def __rich__(self) -> RenderableType:
-        from rich.table import Table
+        from finetune_kit._render import key_value_table
 
-        table = Table(title="Usage estimate", show_header=False, title_justify="left")
-        table.add_column(style="bold")
-        table.add_column()
-        for key, value in self._pairs():
-            table.add_row(key, str(value))
-        return table
+        return key_value_table(self._pairs(), title="Usage estimate")
 
     def _repr_html_(self) -> str:
         from finetune_kit._html import key_values

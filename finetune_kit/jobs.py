@@ -293,12 +293,6 @@ class Job:
         return key_values(self._pairs(), caption=f"fine-tuning job {self.id}")
 
     def __rich__(self) -> RenderableType:
-        from rich.table import Table
-        from rich.text import Text
+        from finetune_kit._render import key_value_table
 
-        table = Table(show_header=False, box=None)
-        table.add_column(style="bold")
-        table.add_column()
-        for k, v in self._pairs():
-            table.add_row(k, Text(str(v)))  # values are data, never markup
-        return table
+        return key_value_table(self._pairs())
