@@ -79,7 +79,15 @@ SECRET_OPTION = typer.Option(
 PRESIDIO_OPTION = typer.Option(
     "--presidio", help="Also find person names and places (needs Presidio)."
 )
-WORKERS_OPTION = typer.Option("--workers", "-w", min=1, help="Worker processes.")
+JOBS_OPTION = typer.Option(
+    "--jobs",
+    "-j",
+    "--workers",
+    "-w",
+    min=1,
+    help="Worker processes for big files [default: one per core].",
+    show_default=False,
+)
 
 
 @app.command("redact")
@@ -92,7 +100,7 @@ def redact(
     kinds: Annotated[str | None, KINDS_OPTION] = None,
     secret: Annotated[str | None, SECRET_OPTION] = None,
     presidio: Annotated[bool, PRESIDIO_OPTION] = False,
-    workers: Annotated[int, WORKERS_OPTION] = 1,
+    jobs: Annotated[int | None, JOBS_OPTION] = None,
     output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,
 ) -> None:
     """Find personal data and secrets in a JSONL file and write a redacted copy."""
@@ -114,11 +122,11 @@ def redact(
                     path,
                     output,
                     redactor=redactor,
-                    workers=workers,
+                    workers=jobs,
                     progress=lambda done: bar.update(task, completed=done),
                 )
         else:
-            report = redact_file(path, output, redactor=redactor, workers=workers)
+            report = redact_file(path, output, redactor=redactor, workers=jobs)
     if output_format is OutputFormat.json:
         print_json(report.to_dict())
     else:

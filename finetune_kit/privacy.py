@@ -40,6 +40,7 @@ from finetune_kit._pii_detectors import (
     Detector,
     DetectorFunc,
     Span,
+    gate_json_block,
     gate_text,
     get_detector,
     keyed_digest,
@@ -52,7 +53,7 @@ from finetune_kit._pii_detectors import (
     unregister_detector,
 )
 from finetune_kit.errors import ConfigError, DataError
-from finetune_kit.reading import Line, iter_jsonl, split_ranges
+from finetune_kit.reading import _iter_blocks, parse_line, split_ranges
 
 __all__ = [
     "SECRET_ENV",
@@ -702,9 +703,14 @@ class Redactor:
             ``(new_obj, findings)``; ``new_obj`` is ``None`` when the strategy is ``drop`` and
             something was found.
         """
+        return self._redact(obj, line, precheck=True)
+
+    def _redact(
+        self, obj: Any, line: int | None, *, precheck: bool
+    ) -> tuple[Any | None, list[PIIFinding]]:
         replace = None if self.strategy == "drop" else self._replacement
         walk = _Walk(self._plan, line, replace)
-        if not walk.might_find(obj):
+        if precheck and not walk.might_find(obj):
             return obj, []
         new = walk.value(obj, ())
         if self.strategy == "drop" and walk.findings:
@@ -867,45 +873,84 @@ class RedactionReport:
         )
 
 
+def _is_json(raw: bytes) -> bool:
+    try:
+        json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError):
+        return False  # parse_line names the problem
+    return True
+
+
 def _redact_lines(
-    lines: Iterable[Line],
+    src: Path,
     out: IO[bytes],
     red: Redactor,
     report: RedactionReport,
     max_findings: int,
     progress: Callable[[int], None] | None = None,
+    *,
+    start: int = 0,
+    end: int | None = None,
 ) -> None:
-    """Redact parsed lines into ``out``, adding what happened to ``report``."""
+    """Redact the lines of ``src`` in ``[start, end)`` into ``out``, adding to ``report``.
+
+    A line that `gate_json_block` clears is only checked to be JSON and copied byte for byte;
+    the others are parsed and walked. The loop keeps its counters local and writes a block at a
+    time: it runs once per line of files of millions of lines.
+    """
     counts = report.counts
+    plan = red._plan
+    families = plan.families
+    number = report.lines
+    examples = 0
     read = 0
-    for line in lines:
-        read += len(line.raw) + 1
-        report.lines += 1
-        if progress is not None and report.lines % 2000 == 0:
+    batch: list[bytes] = []
+    for data, parts in _iter_blocks(src, start=start, end=end):
+        suspects = None if plan.always else gate_json_block(data, families)
+        crlf = b"\r" in data
+        offset = 0
+        for part in parts:
+            raw = part.rstrip(b"\r") if crlf else part
+            number += 1
+            at = offset
+            offset += len(part) + 1
+            if suspects is not None and at not in suspects and _is_json(raw):
+                examples += 1
+                batch.append(raw)
+                continue
+            value, problem, _ = parse_line(raw)
+            if problem is not None:
+                report.unparsed_lines += 1
+                if len(report.unparsed_line_numbers) < 100:
+                    report.unparsed_line_numbers.append(number)
+                batch.append(raw)
+                continue
+            examples += 1
+            # A line the block gate named is likely to hold something: skip the pre-check.
+            new, found = red._redact(value, number, precheck=suspects is None)
+            if not found:
+                batch.append(raw)
+                continue
+            for f in found:
+                counts[f.code] = counts.get(f.code, 0) + 1
+            room = max_findings - len(report.findings)
+            if room > 0:
+                report.findings.extend(found[:room])
+            if len(found) > room:
+                report.findings_truncated = True
+            if new is None:
+                report.examples_dropped += 1
+            else:
+                report.examples_changed += 1
+                batch.append(json.dumps(new, ensure_ascii=False).encode())
+        batch.append(b"")
+        out.write(b"\n".join(batch))
+        batch.clear()
+        read += len(data)
+        if progress is not None:
             progress(read)
-        if line.problem is not None:
-            report.unparsed_lines += 1
-            if len(report.unparsed_line_numbers) < 100:
-                report.unparsed_line_numbers.append(line.number)
-            out.write(line.raw + b"\n")
-            continue
-        report.examples += 1
-        new, found = red.redact_example(line.value, line=line.number)
-        if not found:
-            out.write(line.raw + b"\n")
-            continue
-        for f in found:
-            counts[f.code] = counts.get(f.code, 0) + 1
-        room = max_findings - len(report.findings)
-        if room > 0:
-            report.findings.extend(found[:room])
-        if len(found) > room:
-            report.findings_truncated = True
-        if new is None:
-            report.examples_dropped += 1
-            continue
-        report.examples_changed += 1
-        out.write(json.dumps(new, ensure_ascii=False).encode() + b"\n")
+    report.lines = number
+    report.examples += examples
 
 
 def _redact_part(
@@ -916,7 +961,7 @@ def _redact_part(
     red = Redactor(strategy, kinds=kinds, secret=secret, presidio=presidio)
     report = RedactionReport(strategy=red.strategy, kinds=red.codes)
     with Path(part).open("wb") as out:
-        _redact_lines(iter_jsonl(src, start=start, end=end), out, red, report, max_findings)
+        _redact_lines(Path(src), out, red, report, max_findings, start=start, end=end)
     # Findings travel as plain tuples: frozen slotted dataclasses do not unpickle everywhere.
     findings = [dataclasses.astuple(f) for f in report.findings]
     report.findings = []
@@ -981,7 +1026,7 @@ def redact_file(
     kinds: Iterable[str] | str | None = None,
     secret: str | bytes | None = None,
     redactor: Redactor | None = None,
-    workers: int = 1,
+    workers: int | None = None,
     max_findings: int = 1000,
     progress: Callable[[int], None] | None = None,
 ) -> RedactionReport:
@@ -1011,10 +1056,10 @@ def redact_file(
         secret: Pseudonym secret (ignored when ``redactor`` is given).
         redactor: A ready [`Redactor`][finetune_kit.privacy.Redactor], e.g. shared between the
             training and the validation file.
-        workers: Worker processes; the file is split into byte ranges and the results are merged
-            in line order, so the output and the report do not depend on it. Runs in one process
-            when user-registered detectors are selected (workers start fresh and would not have
-            them) or the file is small.
+        workers: Worker processes (default: one per core); the file is split into byte ranges
+            and the results are merged in line order, so the output and the report do not
+            depend on it. Runs in one process when user-registered detectors are selected
+            (workers start fresh and would not have them) or the file is under 8 MB.
         max_findings: How many findings (masked) the report keeps; counts are always complete.
         progress: Called now and then with the number of bytes read so far.
 
@@ -1022,7 +1067,8 @@ def redact_file(
         The [`RedactionReport`][finetune_kit.privacy.RedactionReport].
 
     Raises:
-        ConfigError: ``out_path`` is the input file, or a bad strategy, kind or secret.
+        ConfigError: ``out_path`` is the input file, or a bad strategy, kind, secret or worker
+            count.
         DataError: The input cannot be read or the output cannot be written.
     """
     src, dest = Path(in_path), Path(out_path)
@@ -1038,13 +1084,17 @@ def redact_file(
         strategy=red.strategy, kinds=red.codes, input_path=str(src), output_path=str(dest)
     )
     size = src.stat().st_size
+    if workers is None:
+        workers = os.cpu_count() or 1
+    elif workers < 1:
+        raise ConfigError(f"workers must be at least 1, not {workers}")
     parallel = workers > 1 and size >= _PARALLEL_MIN_BYTES and all(d.builtin for d in red.detectors)
     started = time.perf_counter()
     with atomic_write(dest, binary=True) as out:
         if parallel:
             _redact_parallel(src, out, red, report, workers, max_findings, progress)
         else:
-            _redact_lines(iter_jsonl(src), out, red, report, max_findings, progress)
+            _redact_lines(src, out, red, report, max_findings, progress)
     report.bytes_read = size
     report.seconds = time.perf_counter() - started
     if progress is not None:

@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from finetune_kit.errors import DataError
 
@@ -22,6 +22,7 @@ __all__ = ["Line", "LineProblem", "iter_jsonl", "parse_line", "split_ranges"]
 _BOM = b"\xef\xbb\xbf"
 _DECODER = json.JSONDecoder()
 _WHITESPACE = " \t\r\n"
+_BLOCK_SIZE = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,27 +168,76 @@ def iter_jsonl(
     Raises:
         DataError: The file does not exist or cannot be read.
     """
+    number = first_line
+    for body in _iter_raw_lines(path, start=start, end=end):
+        value, problem, had_bom = parse_line(body)
+        yield Line(number, body, value, problem, had_bom)
+        number += 1
+
+
+def _open(path: str | os.PathLike[str]) -> BinaryIO:
     p = Path(path)
     try:
-        fh = p.open("rb")
+        return p.open("rb")
     except FileNotFoundError as exc:
         raise DataError("file not found", file=p, hint="check the path") from exc
     except IsADirectoryError as exc:
         raise DataError("is a directory, not a file", file=p) from exc
     except OSError as exc:
         raise DataError(f"cannot open file: {exc.strerror}", file=p) from exc
-    with fh:
+
+
+def _iter_blocks(
+    path: str | os.PathLike[str],
+    *,
+    start: int = 0,
+    end: int | None = None,
+    size: int = _BLOCK_SIZE,
+) -> Iterator[tuple[bytes, list[bytes]]]:
+    """Yield the lines of a file in blocks of about ``size`` bytes (whole lines only).
+
+    Args:
+        path: The file to read.
+        start: Byte offset to start at; must be the start of a line.
+        end: Byte offset to stop before (a line starting before ``end`` is read whole).
+        size: How many bytes to read at a time (a longer line is read whole).
+
+    Yields:
+        ``(data, parts)``: the bytes read, and its lines split at each newline, without the
+        empty part after the last one (a part keeps the carriage return of a CRLF ending).
+
+    Raises:
+        DataError: The file does not exist or cannot be read.
+    """
+    with _open(path) as fh:
         fh.seek(start)
-        number = first_line
         pos = start
-        for raw in fh:
-            if end is not None and pos >= end:
+        while end is None or pos < end:
+            data = fh.read(size if end is None else min(size, end - pos))
+            if not data:
                 break
-            pos += len(raw)
-            body = raw.rstrip(b"\r\n")
-            value, problem, had_bom = parse_line(body)
-            yield Line(number, body, value, problem, had_bom)
-            number += 1
+            if not data.endswith(b"\n"):
+                data += fh.readline()
+            pos += len(data)
+            parts = data.split(b"\n")
+            if not parts[-1]:
+                parts.pop()
+            yield data, parts
+
+
+def _iter_raw_lines(
+    path: str | os.PathLike[str], *, start: int = 0, end: int | None = None
+) -> Iterator[bytes]:
+    """Yield the bytes of every line of a file, without its line ending (CRLF or LF), unparsed.
+
+    Raises:
+        DataError: The file does not exist or cannot be read.
+    """
+    for data, parts in _iter_blocks(path, start=start, end=end):
+        if b"\r" in data:
+            yield from (part.rstrip(b"\r") for part in parts)
+        else:
+            yield from parts
 
 
 def split_ranges(path: str | os.PathLike[str], parts: int) -> list[tuple[int, int]]:

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from finetune_kit import DataError, iter_jsonl, parse_line, split_ranges
+from finetune_kit import DataError, iter_jsonl, parse_line, reading, split_ranges
 
 
 @pytest.mark.parametrize(
@@ -73,3 +73,32 @@ def test_split_ranges_cover_the_file_and_start_at_line_starts(
     for start, end in ranges:
         pieces.extend(ln.raw for ln in iter_jsonl(path, start=start, end=end))
     assert pieces == whole
+
+
+@given(
+    lines=st.lists(st.binary(max_size=30).map(lambda b: b.replace(b"\n", b"")), max_size=25),
+    final_newline=st.booleans(),
+    crlf=st.booleans(),
+    size=st.integers(min_value=1, max_value=64),
+    parts=st.integers(min_value=1, max_value=4),
+)
+def test_blocks_hold_whole_lines_and_agree_with_line_by_line_reading(
+    lines: list[bytes],
+    final_newline: bool,
+    crlf: bool,
+    size: int,
+    parts: int,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    path = tmp_path_factory.mktemp("blocks") / "f.jsonl"
+    ending = b"\r\n" if crlf else b"\n"
+    data = ending.join(lines) + (ending if final_newline and lines else b"")
+    path.write_bytes(data)
+    expected = [ln.raw for ln in iter_jsonl(path)]
+    got: list[bytes] = []
+    for start, end in split_ranges(path, parts):
+        for block, pieces in reading._iter_blocks(path, start=start, end=end, size=size):
+            assert block.split(b"\n")[: len(pieces)] == pieces  # whole lines, in order
+            assert block.endswith(b"\n") or block == data[len(data) - len(block) :]
+            got.extend(piece.rstrip(b"\r") for piece in pieces)
+    assert got == expected
