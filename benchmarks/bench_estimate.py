@@ -288,7 +288,7 @@ class Measure:
     wall: float  # seconds
     cpu: float  # user + system seconds, the process and its children
     peak_kib: int  # peak RSS of the largest single process
-    tree_kib: int  # peak of the summed PSS of the process tree (sampled every 20 ms)
+    tree_kib: int  # peak of the summed PSS of the process tree (sampled every 250 ms)
     out: str
 
 
@@ -310,7 +310,8 @@ def run_measured(cmd: list[str]) -> Measure:
                 # /usr/bin/time is the root of the tree when used: leave it out.
                 rss = _tree_rss_kib(proc.pid, include_root=not time_bin)
                 peak_tree = max(peak_tree, rss)
-                stop.wait(0.02)
+                # Reading smaps_rollup costs CPU; sampling often would slow the run measured.
+                stop.wait(0.25)
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()

@@ -241,25 +241,64 @@ def _conversation(obj: Mapping[str, Any], fmt: Format) -> tuple[str, Any]:
     return "input.messages", inp.get("messages") if isinstance(inp, dict) else None
 
 
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """One walk over an example's messages, shared by the rules that need it.
+
+    Attributes:
+        messages: Every message that is an object, with its path.
+        keys: Every key used in those messages.
+        roles: Every role that is a string.
+        parts: Some message has a list of content parts.
+        odd_content: Some message has content that is neither a string, a list nor null.
+    """
+
+    messages: tuple[tuple[str, dict[str, Any]], ...]
+    keys: frozenset[str]
+    roles: frozenset[str]
+    parts: bool
+    odd_content: bool
+
+
+_NO_SHAPE = _Shape((), frozenset(), frozenset(), False, False)
 # One-entry memo: some twenty rules walk the messages of the same example in a row. The entry
 # is one tuple, replaced whole, so threads validating side by side never see a mixed entry; it
 # holds the example itself, so its id cannot be reused while cached.
-_LAST_MESSAGES: list[tuple[Any, str, tuple[tuple[str, dict[str, Any]], ...]]] = [(None, "", ())]
+_LAST_SHAPE: list[tuple[Any, str, _Shape]] = [(None, "", _NO_SHAPE)]
+
+
+def _shape(obj: Mapping[str, Any], fmt: Format) -> _Shape:
+    """The messages of ``obj`` and what they hold (memoised for the example being checked)."""
+    last = _LAST_SHAPE[0]
+    if last[0] is obj and last[1] == fmt:
+        return last[2]
+    messages = tuple(_walk_messages(obj, fmt))
+    keys: set[str] = set()
+    roles: set[str] = set()
+    parts = odd = False
+    for _, msg in messages:
+        keys.update(msg)
+        role = msg.get("role")
+        if isinstance(role, str):
+            roles.add(role)
+        content = msg.get("content")
+        if isinstance(content, list):
+            parts = True
+        elif content is not None and not isinstance(content, str):
+            odd = True
+    shape = _Shape(messages, frozenset(keys), frozenset(roles), parts, odd)
+    _LAST_SHAPE[0] = (obj, fmt, shape)
+    return shape
 
 
 def _messages(obj: Mapping[str, Any], fmt: Format) -> tuple[tuple[str, dict[str, Any]], ...]:
     """Every message that is an object, with its path (preference outputs included)."""
-    last = _LAST_MESSAGES[0]
-    if last[0] is obj and last[1] == fmt:
-        return last[2]
-    found = tuple(_walk_messages(obj, fmt))
-    _LAST_MESSAGES[0] = (obj, fmt, found)
-    return found
+    return _shape(obj, fmt).messages
 
 
 def forget_messages() -> None:
     """Drop the memo (the engine calls it after each example: the example may change later)."""
-    _LAST_MESSAGES[0] = (None, "", ())
+    _LAST_SHAPE[0] = (None, "", _NO_SHAPE)
 
 
 def _walk_messages(obj: Mapping[str, Any], fmt: Format) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -277,10 +316,9 @@ def _walk_messages(obj: Mapping[str, Any], fmt: Format) -> Iterator[tuple[str, d
                         yield f"{key}[{i}]", m
 
 
-def _parts(msg: Mapping[str, Any]) -> Iterator[tuple[int, Any]]:
+def _parts(msg: Mapping[str, Any]) -> Iterable[tuple[int, Any]]:
     content = msg.get("content")
-    if isinstance(content, list):
-        yield from enumerate(content)
+    return enumerate(content) if isinstance(content, list) else ()
 
 
 def _has_content(msg: Mapping[str, Any]) -> bool:
@@ -304,6 +342,21 @@ def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
     elif isinstance(value, list):
         for i, v in enumerate(value):
             yield from _strings(v, f"{path}[{i}]")
+
+
+def _has_text(value: Any, needle: str) -> bool:
+    """True when some string inside a JSON value contains ``needle`` (no paths: fast)."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            if needle in node:
+                return True
+        elif isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
 
 
 # -- example-level structure -------------------------------------------------------------------
@@ -385,7 +438,10 @@ def _unknown_key(obj: Mapping[str, Any], ctx: RuleContext) -> Iterator[Problem]:
         for key in inp:
             if key not in _EXAMPLE_KEYS:
                 yield Problem(f"unknown key {key!r} in `input`", f"input.{key}")
-    for path, msg in _messages(obj, ctx.format):
+    shape = _shape(obj, ctx.format)
+    if shape.keys <= _MESSAGE_KEYS and "tool_calls" not in shape.keys and not shape.parts:
+        return  # every message key is known, and nothing nested to check
+    for path, msg in shape.messages:
         for key in msg:
             if key not in _MESSAGE_KEYS:
                 yield Problem(f"unknown key {key!r} in a message", f"{path}.{key}")
@@ -446,6 +502,8 @@ def _unknown_role(obj: Mapping[str, Any], ctx: RuleContext) -> Iterator[Problem]
     bad='{"messages": [{"role": "user", "content": 42}, ' + _ASSISTANT + "]}",
 )
 def _invalid_content_type(obj: Mapping[str, Any], ctx: RuleContext) -> Iterator[Problem]:
+    if not _shape(obj, ctx.format).odd_content:
+        return
     for path, msg in _messages(obj, ctx.format):
         content = msg.get("content")
         if content is not None and not isinstance(content, str | list):
@@ -511,6 +569,8 @@ def _empty_assistant(obj: Mapping[str, Any], ctx: RuleContext) -> Iterator[Probl
     bad='{"messages": [' + _USER + ', {"role": "assistant", "content": "Aye.", "weight": 0.5}]}',
 )
 def _invalid_weight(obj: Mapping[str, Any], ctx: RuleContext) -> Iterator[Problem]:
+    if "weight" not in _shape(obj, ctx.format).keys:
+        return
     for path, msg in _messages(obj, ctx.format):
         if "weight" in msg:
             w = msg["weight"]
@@ -527,6 +587,8 @@ def _invalid_weight(obj: Mapping[str, Any], ctx: RuleContext) -> Iterator[Proble
     semantic=True,
 )
 def _weight_on_non_assistant(obj: Mapping[str, Any], ctx: RuleContext) -> Iterator[Problem]:
+    if "weight" not in _shape(obj, ctx.format).keys:
+        return
     for path, msg in _messages(obj, ctx.format):
         if "weight" in msg and msg.get("role") in ROLES and not _is_assistant(msg):
             yield Problem(f"weight on a {msg.get('role')} message", f"{path}.weight")
@@ -544,6 +606,8 @@ def _weight_on_non_assistant(obj: Mapping[str, Any], ctx: RuleContext) -> Iterat
     semantic=True,
 )
 def _invalid_tool_call(obj: Mapping[str, Any], ctx: RuleContext) -> Iterator[Problem]:
+    if "tool_calls" not in _shape(obj, ctx.format).keys:
+        return
     for path, msg in _messages(obj, ctx.format):
         if "tool_calls" not in msg or msg["tool_calls"] is None:
             continue
@@ -582,6 +646,8 @@ def _invalid_tool_call(obj: Mapping[str, Any], ctx: RuleContext) -> Iterator[Pro
     semantic=True,
 )
 def _invalid_tool_arguments(obj: Mapping[str, Any], ctx: RuleContext) -> Iterator[Problem]:
+    if not {"tool_calls", "function_call"} & _shape(obj, ctx.format).keys:
+        return
     for path, msg in _messages(obj, ctx.format):
         calls = msg.get("tool_calls")
         fcall = msg.get("function_call")
@@ -625,6 +691,8 @@ def _invalid_tool_arguments(obj: Mapping[str, Any], ctx: RuleContext) -> Iterato
     semantic=True,
 )
 def _missing_tool_call_id(obj: Mapping[str, Any], ctx: RuleContext) -> Iterator[Problem]:
+    if "tool" not in _shape(obj, ctx.format).roles:
+        return
     for path, msg in _messages(obj, ctx.format):
         if msg.get("role") == "tool" and not msg.get("tool_call_id"):
             yield Problem("tool message has no tool_call_id", f"{path}.tool_call_id")
@@ -641,6 +709,8 @@ def _missing_tool_call_id(obj: Mapping[str, Any], ctx: RuleContext) -> Iterator[
     semantic=True,
 )
 def _unknown_tool_call_id(obj: Mapping[str, Any], ctx: RuleContext) -> Iterator[Problem]:
+    if "tool" not in _shape(obj, ctx.format).roles:
+        return
     seen: set[str] = set()
     for path, msg in _messages(obj, ctx.format):
         calls = msg.get("tool_calls")
@@ -665,6 +735,8 @@ def _unknown_tool_call_id(obj: Mapping[str, Any], ctx: RuleContext) -> Iterator[
     + "]}",
 )
 def _unknown_content_part(obj: Mapping[str, Any], ctx: RuleContext) -> Iterator[Problem]:
+    if not _shape(obj, ctx.format).parts:
+        return
     for path, msg in _messages(obj, ctx.format):
         for i, part in _parts(msg):
             if isinstance(part, dict) and part.get("type") not in _PART_KEYS:
@@ -685,6 +757,8 @@ def _unknown_content_part(obj: Mapping[str, Any], ctx: RuleContext) -> Iterator[
     + "]}",
 )
 def _invalid_content_part(obj: Mapping[str, Any], ctx: RuleContext) -> Iterator[Problem]:
+    if not _shape(obj, ctx.format).parts:
+        return
     for path, msg in _messages(obj, ctx.format):
         for i, part in _parts(msg):
             ppath = f"{path}.content[{i}]"
@@ -718,6 +792,8 @@ def _invalid_content_part(obj: Mapping[str, Any], ctx: RuleContext) -> Iterator[
     semantic=True,
 )
 def _image_in_assistant(obj: Mapping[str, Any], ctx: RuleContext) -> Iterator[Problem]:
+    if not _shape(obj, ctx.format).parts:
+        return
     for path, msg in _messages(obj, ctx.format):
         if msg.get("role") == "user":
             continue
@@ -733,13 +809,20 @@ _MAX_IMAGE_BYTES = 10 * 1024 * 1024
 _MAX_IMAGES = 10
 
 
-def _images(obj: Mapping[str, Any], fmt: Format) -> Iterator[tuple[str, dict[str, Any]]]:
-    for path, msg in _messages(obj, fmt):
-        for i, part in _parts(msg):
-            if isinstance(part, dict) and part.get("type") == "image_url":
-                image = part.get("image_url")
-                if isinstance(image, dict) and isinstance(image.get("url"), str):
-                    yield f"{path}.content[{i}].image_url.url", image
+def _images(obj: Mapping[str, Any], fmt: Format) -> list[tuple[str, dict[str, Any]]]:
+    found: list[tuple[str, dict[str, Any]]] = []
+    shape = _shape(obj, fmt)
+    if not shape.parts:
+        return found
+    for path, msg in shape.messages:
+        content = msg.get("content")
+        if isinstance(content, list):
+            for i, part in enumerate(content):
+                if isinstance(part, dict) and part.get("type") == "image_url":
+                    image = part.get("image_url")
+                    if isinstance(image, dict) and isinstance(image.get("url"), str):
+                        found.append((f"{path}.content[{i}].image_url.url", image))
+    return found
 
 
 @_rule(
@@ -783,7 +866,7 @@ def _invalid_image(obj: Mapping[str, Any], ctx: RuleContext) -> Iterator[Problem
     + "]}",
 )
 def _too_many_images(obj: Mapping[str, Any], ctx: RuleContext) -> Iterator[Problem]:
-    n = sum(1 for _ in _images(obj, ctx.format))
+    n = len(_images(obj, ctx.format))
     if n > _MAX_IMAGES:
         yield Problem(f"{n} images in one example (at most {_MAX_IMAGES})", "messages")
 
@@ -816,7 +899,7 @@ def _image_in_preference(obj: Mapping[str, Any], ctx: RuleContext) -> Iterator[P
     formats=("chat",),
 )
 def _model_lacks_vision(obj: Mapping[str, Any], ctx: RuleContext) -> Iterator[Problem]:
-    if ctx.model is None or not any(True for _ in _images(obj, ctx.format)):
+    if ctx.model is None or not _images(obj, ctx.format):
         return
     if not _supports_vision(ctx.model):
         yield Problem(f"{ctx.model} does not support vision fine-tuning", "messages")
@@ -945,7 +1028,11 @@ def _parallel_calls_disabled(obj: Mapping[str, Any], ctx: RuleContext) -> Iterat
     "remove the special token or break it up (e.g. '<| endoftext |>')",
     bad='{"messages": [' + _USER + ', {"role": "assistant", "content": "Fin.<|endoftext|>"}]}',
 )
-def _special_token(obj: Mapping[str, Any], _ctx: RuleContext) -> Iterator[Problem]:
+def _special_token(obj: Mapping[str, Any], ctx: RuleContext) -> Iterator[Problem]:
+    # Every special token starts with "<|": most examples end here, in one substring search.
+    text = ctx.json_text
+    if "<|" not in text if text is not None else not _has_text(obj, "<|"):
+        return
     for path, text in _strings(obj, ""):
         if "<|" in text:
             for token in SPECIAL_TOKENS:

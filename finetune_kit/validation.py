@@ -146,6 +146,9 @@ class RuleContext:
         method: ``supervised`` or ``dpo``, if given.
         format: The format of this example (``chat`` or ``preference``).
         file: The file being validated, if any.
+        json_text: The example as compact JSON with sorted keys and ASCII escapes (what
+            duplicate detection hashes), when the engine made it. A rule may search it to
+            skip its walk: a string that holds ``<|`` puts ``<|`` in the text.
     """
 
     line: int | None
@@ -153,6 +156,7 @@ class RuleContext:
     method: Method | None
     format: Format
     file: str | None = None
+    json_text: str | None = None
 
 
 RuleFunc = Callable[[Any, RuleContext], Iterable["Problem | str"]]
@@ -186,26 +190,36 @@ class Rule:
 
     def run(self, example: Any, ctx: RuleContext) -> Iterator[Finding]:
         """Run the rule and turn what it yields into findings for ``ctx.line``."""
+        found: list[Finding] = []
+        self._apply(example, ctx, found)
+        yield from found
+
+    def _apply(self, example: Any, ctx: RuleContext, found: list[Finding]) -> None:
+        """Run the rule, appending its findings to ``found`` (the engine's per-example call)."""
         try:
             produced = list(self.func(example, ctx))
         except Exception as exc:  # a user rule must never crash the whole validation
-            yield Finding(
-                "rule_failed",
-                Severity.ERROR,
-                f"rule {self.code!r} raised {type(exc).__name__}: {exc}",
-                "fix the rule function; the example itself may be fine",
-                ctx.line,
+            found.append(
+                Finding(
+                    "rule_failed",
+                    Severity.ERROR,
+                    f"rule {self.code!r} raised {type(exc).__name__}: {exc}",
+                    "fix the rule function; the example itself may be fine",
+                    ctx.line,
+                )
             )
             return
         for item in produced:
             problem = Problem(item) if isinstance(item, str) else item
-            yield Finding(
-                problem.code or self.code,
-                self.severity,
-                problem.message,
-                problem.hint or self.hint,
-                ctx.line,
-                problem.field,
+            found.append(
+                Finding(
+                    problem.code or self.code,
+                    self.severity,
+                    problem.message,
+                    problem.hint or self.hint,
+                    ctx.line,
+                    problem.field,
+                )
             )
 
 
@@ -356,9 +370,17 @@ class LineResult:
         return any(f.severity is Severity.ERROR for f in self.findings)
 
 
+def _canonical_text(obj: Any) -> str:
+    # ASCII output (escapes for the rest) is the encoder's fastest path and needs no UTF-8 step.
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"))
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("ascii"), digest_size=12).digest()
+
+
 def _canonical_hash(obj: Any) -> bytes:
-    text = json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=12).digest()
+    return _digest(_canonical_text(obj))
 
 
 Source: TypeAlias = (
@@ -646,9 +668,10 @@ class Validator:
                             n,
                         )
                     )
-            ctx = RuleContext(line=n, model=model, method=method, format=fmt, file=file)
+            text = _canonical_text(obj)
+            ctx = RuleContext(n, model, method, fmt, file, text)
             for r in raw_rules[fmt]:
-                found.extend(r.run(obj, ctx))
+                r._apply(obj, ctx, found)
             forget_messages()
             structurally_ok = not any(f.severity is Severity.ERROR for f in found)
             tokens: int | None = None
@@ -660,7 +683,7 @@ class Validator:
                         found.extend(_schema_findings(exc, n))
                     else:
                         for r in typed_rules[fmt]:
-                            found.extend(r.run(typed, ctx))
+                            r._apply(typed, ctx, found)
                 _tally_messages(obj, fmt, st)
                 if counter is not None:
                     tokens = counter(obj, fmt)
@@ -675,7 +698,7 @@ class Validator:
                         )
                 if not any(f.severity is Severity.ERROR for f in found):
                     st.n_valid += 1
-            digest = _canonical_hash(obj)
+            digest = _digest(text)
             first = st.seen.get(digest)
             if first is None:
                 st.seen[digest] = n

@@ -109,6 +109,29 @@ def test_special_tokens_are_found_in_any_string_field() -> None:
     assert [f.field for f in found] == ["messages[0].content"]
 
 
+@pytest.mark.parametrize("with_text", [True, False])
+def test_special_tokens_are_found_with_and_without_the_engines_json_text(with_text: bool) -> None:
+    from finetune_kit.rules import _special_token
+    from finetune_kit.validation import RuleContext, _canonical_text
+
+    ex = good_example()
+    ex["tools"] = [{"type": "function", "function": {"name": "f", "description": "<|endoftext|>"}}]
+    ex["note<|x"] = "a key is not text"
+    ctx = RuleContext(None, None, None, "chat", None, _canonical_text(ex) if with_text else None)
+    fields = [p.field for p in _special_token(ex, ctx)]
+    assert fields == ["tools[0].function.description"]
+    del ex["tools"]
+    ctx = RuleContext(None, None, None, "chat", None, _canonical_text(ex) if with_text else None)
+    assert list(_special_token(ex, ctx)) == []
+
+
+def test_duplicates_of_text_with_lone_surrogates_are_found() -> None:
+    ex = good_example()
+    ex["messages"][0]["content"] = "broken \ud800 text"
+    report = validate([ex, json.loads(json.dumps(ex))])
+    assert [f.code for f in report.findings if f.line == 2] == ["duplicate_example"]
+
+
 def test_vision_models_accept_images(write_lines: WriteLines) -> None:
     bad = CATALOG["model_lacks_vision"].bad
     assert bad is not None
