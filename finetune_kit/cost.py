@@ -549,14 +549,18 @@ def _merge(results: Iterable[_ScanResult]) -> _ScanResult:
     counts: array[int] = array("I")
     offset = 0
     for res in results:
-        # A duplicate inside this range whose example already appeared in an earlier range must
-        # name the earliest line, as a single pass would.
-        earlier = {line: state.seen[d] for line, d in res.dup_digests if d in state.seen}
+        # A duplicate inside this range names the earliest line of its example, as a single
+        # pass would: in an earlier range, or else in this one (numbered from 1 by the worker).
+        digests = dict(res.dup_digests)
         for f in res.findings:
             if f.line is None:
                 findings.append(f)
-            elif f.code == "duplicate_example" and f.line in earlier:
-                findings.append(_duplicate(f.line + offset, earlier[f.line]))
+            elif f.code == "duplicate_example" and f.line in digests:
+                digest = digests[f.line]
+                first = state.seen.get(digest)
+                if first is None:
+                    first = res.state.seen[digest] + offset
+                findings.append(_duplicate(f.line + offset, first))
             else:
                 findings.append(replace(f, line=f.line + offset) if offset else f)
         findings.extend(state.merge(res.state, offset))

@@ -404,7 +404,7 @@ class _FileState:
     no_system: int = 0
     no_user: int = 0
     seen: dict[bytes, int] = field(default_factory=dict)
-    duplicates: list[Finding] = field(default_factory=list)
+    n_duplicates: int = 0
 
     def merge(self, other: _FileState, line_offset: int) -> list[Finding]:
         """Fold a later range's state into this one (its lines shifted by ``line_offset``).
@@ -420,8 +420,7 @@ class _FileState:
         self.messages_per_example.update(other.messages_per_example)
         self.no_system += other.no_system
         self.no_user += other.no_user
-        for dup in other.duplicates:
-            self.duplicates.append(replace(dup, line=(dup.line or 0) + line_offset))
+        self.n_duplicates += other.n_duplicates
         for digest, local_line in other.seen.items():
             line = local_line + line_offset
             first = self.seen.get(digest)
@@ -429,7 +428,7 @@ class _FileState:
                 self.seen[digest] = line
             else:
                 new.append(_duplicate(line, first))
-        self.duplicates.extend(new)
+        self.n_duplicates += len(new)
         return new
 
     def stats(self) -> dict[str, Any]:
@@ -450,7 +449,7 @@ class _FileState:
                 "mean": round(total / counted, 2) if counted else None,
                 "distribution": {str(k): v for k, v in dist.items()},
             },
-            "n_duplicates": len(self.duplicates),
+            "n_duplicates": self.n_duplicates,
         }
 
 
@@ -704,7 +703,7 @@ class Validator:
                 st.seen[digest] = n
             else:
                 dup = _duplicate(n, first)
-                st.duplicates.append(dup)
+                st.n_duplicates += 1
                 found.append(dup)
             yield LineResult(n, obj, fmt, found, tokens)
 

@@ -222,6 +222,7 @@ def _messy_dataset() -> list[Any]:
     lines[150] = good_example(1)  # ... and again further on
     lines[151] = good_example(1)  # ... twice in the same range
     lines[200] = good_example(100)  # duplicate of line 101
+    lines[180] = lines[181] = good_example(300)  # first seen in a later range, twice in it
     lines[230] = good_example(230)
     lines[230]["messages"][2]["content"] = "long " * 400  # over the token limit below
     lines.append("[1, 2]")
@@ -268,6 +269,7 @@ def test_parallel_scan_equals_serial_scan(
         (61, "same example as line 2"),
         (151, "same example as line 2"),
         (152, "same example as line 2"),
+        (182, "same example as line 181"),
         (201, "same example as line 101"),
     ]
     assert {f.code for f in serial.findings} >= {"invalid_json", "blank_line", "example_too_long"}
