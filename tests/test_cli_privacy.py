@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-import finetune_kit._cli_privacy  # noqa: F401  (registers the command)
+import finetune_kit._cli_privacy  # registers the command (and is patched below)
 from finetune_kit._cli_common import app
 from finetune_kit.privacy import SECRET_ENV
 
@@ -147,3 +147,23 @@ def test_redact_reports_when_nothing_is_found(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert "No personal data found." in result.output
     assert (tmp_path / "out.jsonl").read_bytes() == src.read_bytes()
+
+
+@pytest.mark.parametrize("option", ["--jobs", "-j", "--workers", "-w"])
+def test_redact_takes_a_worker_count(
+    option: str, data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from finetune_kit import privacy
+
+    seen: list[int | None] = []
+    real = privacy.redact_file
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen.append(kwargs.get("workers"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(finetune_kit._cli_privacy, "redact_file", spy)
+    result = invoke(str(data), "-o", str(tmp_path / "clean.jsonl"), option, "3", "-f", "json")
+    assert result.exit_code == 0, result.output
+    assert seen == [3]
+    assert invoke(str(data), "-o", str(tmp_path / "c.jsonl"), option, "0").exit_code == 2

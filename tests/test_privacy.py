@@ -681,8 +681,10 @@ def test_workers_give_the_same_output_and_report_as_one_process(
         if i == 150:
             lines.append("{broken")
     write_jsonl(src, lines)
-    one = redact_file(src, tmp_path / "one.jsonl", strategy="pseudonym", secret="s")
+    one = redact_file(src, tmp_path / "one.jsonl", strategy="pseudonym", secret="s", workers=1)
     two = redact_file(src, tmp_path / "two.jsonl", strategy="pseudonym", secret="s", workers=2)
+    with pytest.raises(ConfigError, match="workers must be at least 1"):
+        redact_file(src, tmp_path / "bad.jsonl", workers=0)
     assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "two.jsonl").read_bytes()
     ignore = {"seconds", "output_path"}
     assert {k: v for k, v in one.to_dict().items() if k not in ignore} == {

@@ -198,3 +198,29 @@ def test_file_redaction_gives_the_same_output_with_and_without_the_gate(tmp_path
     assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
     assert gated.counts == full.counts and gated.counts
     assert gated.examples == full.examples == len(lines)
+
+
+def test_file_redaction_across_small_blocks_with_crlf_and_no_final_newline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import functools
+
+    from finetune_kit import privacy, reading
+
+    monkeypatch.setattr(privacy, "_iter_blocks", functools.partial(reading._iter_blocks, size=64))
+    rows = [
+        {"messages": [{"role": "user", "content": "mail jane@example.com"}]},
+        {"messages": [{"role": "user", "content": "nothing to see " * 10}]},
+        "{broken",
+        {"messages": [{"role": "user", "content": "card 4242 4242 4242 4242"}]},
+    ]
+    raw = [json.dumps(r) if not isinstance(r, str) else r for r in rows]
+    src = tmp_path / "in.jsonl"
+    src.write_bytes("\r\n".join(raw).encode())
+    report = redact_file(src, tmp_path / "out.jsonl", workers=1)
+    out = (tmp_path / "out.jsonl").read_text().split("\n")
+    assert out[-1] == "" and len(out) == 5
+    assert "[EMAIL]" in out[0] and out[1] == raw[1] and out[2] == "{broken" and "[CARD]" in out[3]
+    assert (report.lines, report.examples, report.unparsed_lines) == (4, 3, 1)
+    assert report.unparsed_line_numbers == [3]
+    assert report.counts == {"pii_email": 1, "pii_card": 1}
