@@ -53,7 +53,7 @@ from finetune_kit._pii_detectors import (
     unregister_detector,
 )
 from finetune_kit.errors import ConfigError, DataError
-from finetune_kit.reading import _iter_blocks, parse_line, split_ranges
+from finetune_kit.reading import _iter_blocks, _parses, parse_line, split_ranges
 
 __all__ = [
     "SECRET_ENV",
@@ -873,14 +873,6 @@ class RedactionReport:
         )
 
 
-def _is_json(raw: bytes) -> bool:
-    try:
-        json.loads(raw.decode("utf-8"))
-    except (ValueError, RecursionError):
-        return False  # parse_line names the problem
-    return True
-
-
 def _redact_lines(
     src: Path,
     out: IO[bytes],
@@ -914,7 +906,7 @@ def _redact_lines(
             number += 1
             at = offset
             offset += len(part) + 1
-            if suspects is not None and at not in suspects and _is_json(raw):
+            if suspects is not None and at not in suspects and _parses(raw):
                 examples += 1
                 batch.append(raw)
                 continue
@@ -1032,10 +1024,11 @@ def redact_file(
 ) -> RedactionReport:
     r"""Redact a JSONL file line by line into a new file, written atomically.
 
-    Memory stays flat: one line is in memory at a time (per worker). Lines without personal data
-    are copied byte for byte; changed lines are re-encoded with ``json.dumps`` (UTF-8). Lines that
-    do not parse are copied through unchanged and counted in the report: they are not redacted,
-    so fix them first (``finetune-kit validate`` lists them).
+    Memory stays flat: a block of about 1 MB of whole lines is in memory at a time (per
+    worker). Lines without personal data are copied byte for byte; changed lines are re-encoded
+    with ``json.dumps`` (UTF-8). Lines that do not parse are copied through unchanged and counted
+    in the report: they are not redacted, so fix them first (``finetune-kit validate`` lists
+    them).
 
     Examples:
         >>> import json, pathlib, tempfile

@@ -143,6 +143,19 @@ def parse_line(raw: bytes) -> tuple[Any, LineProblem | None, bool]:
     return value, None, had_bom
 
 
+def _parses(raw: bytes) -> bool:
+    """True when ``raw`` is one JSON value in UTF-8 (a fast check that keeps no value).
+
+    False also for a line `parse_line` accepts after stripping a byte-order mark: call
+    `parse_line` then, for the value or the problem.
+    """
+    try:
+        json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
 def iter_jsonl(
     path: str | os.PathLike[str],
     *,

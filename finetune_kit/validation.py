@@ -668,7 +668,9 @@ class Validator:
                         )
                     )
             text = _canonical_text(obj)
-            ctx = RuleContext(n, model, method, fmt, file, text)
+            ctx = RuleContext(
+                line=n, model=model, method=method, format=fmt, file=file, json_text=text
+            )
             for r in raw_rules[fmt]:
                 r._apply(obj, ctx, found)
             forget_messages()
