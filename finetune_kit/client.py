@@ -143,15 +143,22 @@ def metrics_from_events(events: Iterable[JobEvent]) -> pd.DataFrame:
 class _Base(Generic[C]):
     """Everything both clients share: arguments to plans, temporary files, settings."""
 
+    _new_client: Callable[[], C]  # builds a client from the environment
+
     def __init__(
         self,
-        client: C,
+        client: C | None = None,
         *,
-        poll_interval: float,
-        timeout: float | None,
-        retry: core.RetryPolicy | None,
-        chunked_above: int,
+        poll_interval: float = 10.0,
+        timeout: float | None = None,
+        retry: core.RetryPolicy | None = None,
+        chunked_above: int = core.FILES_API_LIMIT,
     ) -> None:
+        if client is None:
+            try:
+                client = type(self)._new_client()
+            except openai.OpenAIError as exc:
+                raise _missing_key(exc) from exc
         self._client: C = client
         # finetune-kit retries itself (looking before every write), so the SDK's own retries
         # are switched off for its calls: one retry policy, honouring Retry-After, testable.
@@ -463,27 +470,7 @@ class JobClient(_Base[openai.OpenAI]):
         ConfigError: No client was given and no API key is set.
     """
 
-    def __init__(
-        self,
-        client: openai.OpenAI | None = None,
-        *,
-        poll_interval: float = 10.0,
-        timeout: float | None = None,
-        retry: core.RetryPolicy | None = None,
-        chunked_above: int = core.FILES_API_LIMIT,
-    ) -> None:
-        if client is None:
-            try:
-                client = openai.OpenAI()
-            except openai.OpenAIError as exc:
-                raise _missing_key(exc) from exc
-        super().__init__(
-            client,
-            poll_interval=poll_interval,
-            timeout=timeout,
-            retry=retry,
-            chunked_above=chunked_above,
-        )
+    _new_client = openai.OpenAI
 
     def _run(self, plan: core.Plan[T]) -> T:
         """Perform the steps of a plan until it returns."""
@@ -794,27 +781,7 @@ class AsyncJobClient(_Base[openai.AsyncOpenAI]):
         chunked_above: Files larger than this go through the Uploads API in parts.
     """
 
-    def __init__(
-        self,
-        client: openai.AsyncOpenAI | None = None,
-        *,
-        poll_interval: float = 10.0,
-        timeout: float | None = None,
-        retry: core.RetryPolicy | None = None,
-        chunked_above: int = core.FILES_API_LIMIT,
-    ) -> None:
-        if client is None:
-            try:
-                client = openai.AsyncOpenAI()
-            except openai.OpenAIError as exc:
-                raise _missing_key(exc) from exc
-        super().__init__(
-            client,
-            poll_interval=poll_interval,
-            timeout=timeout,
-            retry=retry,
-            chunked_above=chunked_above,
-        )
+    _new_client = openai.AsyncOpenAI
 
     async def _run(self, plan: core.Plan[T]) -> T:
         """Perform the steps of a plan until it returns."""
