@@ -18,6 +18,7 @@ from finetune_kit._export_common import (
     ExportFormat,
     arguments_object,
     arguments_string,
+    assistant_message,
     back_to_content,
     data_url,
     drop_name_and_weight,
@@ -25,6 +26,7 @@ from finetune_kit._export_common import (
     joined_text,
     note_list_shape,
     text_parts,
+    tool_call,
 )
 from finetune_kit._export_fidelity import Notes
 
@@ -173,23 +175,12 @@ def read(record: Mapping[str, Any], notes: Notes) -> dict[str, Any]:
                     texts.append({"type": "text", "text": block["text"]})
                 elif "toolUse" in block:
                     use = block["toolUse"]
-                    fn = {"name": use["name"], "arguments": arguments_string(use.get("input"))}
-                    calls.append(
-                        {
-                            "id": ids.call(use["name"], use.get("toolUseId")),
-                            "type": "function",
-                            "function": fn,
-                        }
-                    )
+                    call_id = ids.call(use["name"], use.get("toolUseId"))
+                    args = arguments_string(use.get("input"))
+                    calls.append(tool_call(call_id, use["name"], args))
                 else:
                     notes.add("unsupported_part_dropped")
-            msg: dict[str, Any] = {"role": "assistant"}
-            content = back_to_content(texts, empty=None if calls else "")
-            if content is not None:
-                msg["content"] = content
-            if calls:
-                msg["tool_calls"] = calls
-            messages.append(msg)
+            messages.append(assistant_message(texts, calls))
             continue
         rest: list[dict[str, Any]] = []
         answered = False

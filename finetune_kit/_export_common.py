@@ -154,6 +154,22 @@ def back_to_content(parts: list[dict[str, Any]], *, empty: str | None) -> str | 
     return parts
 
 
+def tool_call(call_id: str, name: str, arguments: Any) -> dict[str, Any]:
+    """An OpenAI tool call (``arguments`` as the target format wants it)."""
+    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+
+
+def assistant_message(texts: list[dict[str, Any]], calls: list[dict[str, Any]]) -> dict[str, Any]:
+    """An OpenAI assistant message from the text parts and tool calls read back."""
+    msg: dict[str, Any] = {"role": "assistant"}
+    content = back_to_content(texts, empty=None if calls else "")
+    if content is not None:
+        msg["content"] = content
+    if calls:
+        msg["tool_calls"] = calls
+    return msg
+
+
 def drop_name_and_weight(msg: Mapping[str, Any], notes: Notes) -> None:
     """Note the ``name`` and ``weight`` of a message for a target that has neither."""
     if msg.get("name") is not None:

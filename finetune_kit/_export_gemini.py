@@ -18,6 +18,7 @@ from finetune_kit._export_common import (
     ExportFormat,
     arguments_object,
     arguments_string,
+    assistant_message,
     back_to_content,
     data_url,
     drop_name_and_weight,
@@ -26,6 +27,7 @@ from finetune_kit._export_common import (
     note_list_shape,
     split_data_url,
     text_parts,
+    tool_call,
 )
 from finetune_kit._export_fidelity import Notes
 from finetune_kit._export_gemini_rules import RULES
@@ -182,25 +184,11 @@ def read(record: Mapping[str, Any], notes: Notes) -> dict[str, Any]:
                     texts.append({"type": "text", "text": part["text"]})
                 elif "functionCall" in part:
                     fc = part["functionCall"]
-                    calls.append(
-                        {
-                            "id": ids.call(fc["name"], fc.get("id")),
-                            "type": "function",
-                            "function": {
-                                "name": fc["name"],
-                                "arguments": arguments_string(fc.get("args")),
-                            },
-                        }
-                    )
+                    call_id = ids.call(fc["name"], fc.get("id"))
+                    calls.append(tool_call(call_id, fc["name"], arguments_string(fc.get("args"))))
                 else:
                     notes.add("unsupported_part_dropped")
-            msg: dict[str, Any] = {"role": "assistant"}
-            content = back_to_content(texts, empty=None if calls else "")
-            if content is not None:
-                msg["content"] = content
-            if calls:
-                msg["tool_calls"] = calls
-            messages.append(msg)
+            messages.append(assistant_message(texts, calls))
             continue
         rest: list[dict[str, Any]] = []
         answered = False

@@ -17,6 +17,7 @@ from finetune_kit._export_common import (
     arguments_object,
     arguments_string,
     drop_name_and_weight,
+    tool_call,
 )
 from finetune_kit._export_fidelity import Notes
 from finetune_kit._export_hf_rules import HF_MESSAGES_RULES, HF_PREFERENCE_RULES
@@ -60,16 +61,8 @@ class _Writer:
             for call in calls:
                 fn = call["function"]
                 self.call_names[call["id"]] = fn["name"]
-                out["tool_calls"].append(
-                    {
-                        "id": call["id"],
-                        "type": "function",
-                        "function": {
-                            "name": fn["name"],
-                            "arguments": arguments_object(fn["arguments"], self.notes),
-                        },
-                    }
-                )
+                args = arguments_object(fn["arguments"], self.notes)
+                out["tool_calls"].append(tool_call(call["id"], fn["name"], args))
         if role == "tool":
             call_id = msg.get("tool_call_id")
             if call_id:
@@ -150,16 +143,9 @@ class _Reader:
             for call in msg["tool_calls"]:
                 fn = call["function"]
                 args = fn.get("arguments")
-                out["tool_calls"].append(
-                    {
-                        "id": self.ids.call(fn["name"], call.get("id")),
-                        "type": "function",
-                        "function": {
-                            "name": fn["name"],
-                            "arguments": args if isinstance(args, str) else arguments_string(args),
-                        },
-                    }
-                )
+                call_id = self.ids.call(fn["name"], call.get("id"))
+                text = args if isinstance(args, str) else arguments_string(args)
+                out["tool_calls"].append(tool_call(call_id, fn["name"], text))
         name = msg.get("name")
         if role == "tool":
             call_id = self.ids.answer(msg.get("tool_call_id"), name)
