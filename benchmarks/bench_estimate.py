@@ -410,7 +410,7 @@ def main() -> None:
     size = path.stat().st_size
     print(f"dataset: {path} ({size / 2**20:,.0f} MiB), {os.cpu_count()} CPUs, load {_load()}")
 
-    est_cmd = [sys.executable, "-m", "finetune_kit._cli_cost", "estimate", str(path)]
+    est_cmd = [sys.executable, "-m", "finetune_kit.cli.cost", "estimate", str(path)]
     est_cmd += ["--model", MODEL, "--format", "json"]
     if args.jobs:
         est_cmd += ["--jobs", str(args.jobs)]

@@ -30,7 +30,7 @@ DATA = Path(__file__).resolve().parent / "_data"
 
 
 def corpus_table() -> dict[str, dict[str, float]]:
-    from finetune_kit.privacy import scan_text
+    from finetune_kit.privacy.redaction import scan_text
 
     tp: Counter[str] = Counter()
     fp: Counter[str] = Counter()
@@ -176,7 +176,7 @@ print(json.dumps({"seconds": took, "maxrss_kb": rss}))
 
 _CHILD_REDACT = """
 import json, resource, sys, time
-from finetune_kit.privacy import redact_file
+from finetune_kit.privacy.redaction import redact_file
 src, dst, strategy, workers = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 t = time.perf_counter()
 report = redact_file(src, dst, strategy=strategy, secret="bench-secret", workers=workers)

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 if TYPE_CHECKING:
-    from finetune_kit.validation import Finding, ValidationReport
+    from finetune_kit.validation.engine import Finding, ValidationReport
 
 _MAX_LINES_SHOWN = 8
 

@@ -29,15 +29,15 @@ from finetune_kit._io import atomic_write
 from finetune_kit.errors import DataError
 from finetune_kit.reading import Line, iter_jsonl
 from finetune_kit.schema import Example, Message, PreferenceExample
-from finetune_kit.validation import Severity, ValidationReport, Validator
+from finetune_kit.validation.engine import Severity, ValidationReport, Validator
 
 if TYPE_CHECKING:
     import pandas as pd
     from rich.table import Table
 
-    from finetune_kit.export import FidelityReport
-    from finetune_kit.privacy import RedactionReport
-    from finetune_kit.validation import Method
+    from finetune_kit.export.convert import FidelityReport
+    from finetune_kit.privacy.redaction import RedactionReport
+    from finetune_kit.validation.engine import Method
 
 __all__ = ["SAMPLE_SYSTEM_PROMPT", "AnyExample", "Dataset", "sample_csv_path"]
 
@@ -174,7 +174,7 @@ class Dataset(Sequence[AnyExample]):
             return cls._from_example_dicts(rows, source=source, first_line=first_line)
         columns = {"user": user, "assistant": assistant} | ({"system": system} if system else {})
         examples: list[AnyExample] = []
-        from finetune_kit.validation import _finding
+        from finetune_kit.validation.engine import _finding
 
         problems = []
         for i, row in enumerate(rows):
@@ -481,14 +481,14 @@ class Dataset(Sequence[AnyExample]):
 
         Args:
             fmt: ``hf-messages``, ``hf-preference``, ``vertex-gemini``, ``bedrock-conversation``
-                or ``mistral`` (see the export guide and ``finetune_kit.export``).
+                or ``mistral`` (see the export guide and ``finetune_kit.export.convert``).
             check: Validate the records against the target format's documented rules.
 
         Returns:
             The records, and the [`FidelityReport`][finetune_kit.FidelityReport] saying what
             could not be carried over.
         """
-        from finetune_kit.export import to_format
+        from finetune_kit.export.convert import to_format
 
         return to_format(self, fmt, check=check)
 
@@ -514,7 +514,7 @@ class Dataset(Sequence[AnyExample]):
         """
         import time
 
-        from finetune_kit.privacy import RedactionReport, Redactor
+        from finetune_kit.privacy.redaction import RedactionReport, Redactor
 
         redactor = Redactor(strategy, kinds=kinds, secret=secret)
         started = time.perf_counter()
@@ -619,7 +619,7 @@ class Dataset(Sequence[AnyExample]):
         Returns:
             The [`ValidationReport`][finetune_kit.ValidationReport].
         """
-        from finetune_kit.validation import validate as _validate
+        from finetune_kit.validation.engine import validate as _validate
 
         if validator is not None:
             return validator.validate(self, model=model, method=method)

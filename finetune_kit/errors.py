@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from finetune_kit.validation import Finding, ValidationReport
+    from finetune_kit.validation.engine import Finding, ValidationReport
 
 __all__ = [
     "APIConnectionFailed",

@@ -17,7 +17,7 @@ down. The dates live in ``finetune_kit/data/models.json`` with their sources;
 
 Everything here is pure: the day is a parameter (``today``), nothing reads the clock except
 [`warn_lifecycle`][finetune_kit.lifecycle.warn_lifecycle] when no day is given, and nothing
-prints. [`fetch_shutdown_date`][finetune_kit.lifecycle.fetch_shutdown_date] reads the live date
+prints. [`fetch_shutdown_date`][finetune_kit.jobs.shutdown.fetch_shutdown_date] reads the live date
 from ``GET /v1/models/{id}``; pass it as ``shutdown_date_override``.
 
 Examples:
@@ -41,9 +41,9 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from finetune_kit.catalog.prices import _parse_date, base_model_name
 from finetune_kit.errors import ConfigError
-from finetune_kit.pricing import _parse_date, base_model_name
-from finetune_kit.validation import Finding, Severity
+from finetune_kit.validation.engine import Finding, Severity
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -57,7 +57,6 @@ __all__ = [
     "ModelDates",
     "ModelLifecycle",
     "Purpose",
-    "fetch_shutdown_date",
     "lifecycle_findings",
     "warn_lifecycle",
 ]
@@ -392,7 +391,7 @@ class ModelLifecycle:
             expected_duration: How long the job is expected to take; a job that would end on
                 or after the last day for new jobs gives ``training_cutoff_near``.
             shutdown_date_override: A shutdown date known better than the table (the live one
-                from [`fetch_shutdown_date`][finetune_kit.lifecycle.fetch_shutdown_date]);
+                from [`fetch_shutdown_date`][finetune_kit.jobs.shutdown.fetch_shutdown_date]);
                 ``None`` keeps the table's.
             purpose: ``training`` (a job on this model) or ``inference`` (calling it): only
                 shutdown findings apply to inference.
@@ -688,47 +687,3 @@ def _outside_level() -> int:
         frame = frame.f_back  # type: ignore[assignment]
         level += 1
     return level
-
-
-def fetch_shutdown_date(openai_client: Any, model: str) -> dt.date | None:
-    """Read a model's ``shutdown_date`` from ``GET /v1/models/{id}``.
-
-    Aliases are looked up as their snapshot (the alias itself may carry no date); ``ft:``
-    models are looked up as they are (they carry their base's date).
-
-    Args:
-        openai_client: An ``openai.OpenAI`` (or compatible) client.
-        model: The model.
-
-    Returns:
-        The date, or ``None`` when the API gives none (null, absent, or the model is unknown
-        to it: a 404).
-
-    Raises:
-        APIError: Any other API failure (network, authentication, ...), translated.
-    """
-    import openai
-
-    from finetune_kit._jobcore import translate
-
-    name = model.strip()
-    if not name.startswith("ft:"):
-        name = ModelLifecycle.load().resolve(name)
-    try:
-        obj = openai_client.models.retrieve(name)
-    except openai.NotFoundError:
-        return None
-    except openai.OpenAIError as exc:
-        raise translate(exc, action="reading the model") from exc
-    value = getattr(obj, "shutdown_date", None)
-    if value is None:
-        extra = getattr(obj, "model_extra", None) or {}
-        value = extra.get("shutdown_date")
-    if value is None or value == "":
-        return None
-    if isinstance(value, int | float):
-        return dt.datetime.fromtimestamp(value, tz=dt.timezone.utc).date()
-    try:
-        return _parse_date(str(value), "shutdown_date")
-    except ConfigError:
-        return None

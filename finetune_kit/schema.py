@@ -28,6 +28,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from finetune_kit._checks import single_example_errors
+
 __all__ = [
     "ContentPart",
     "Example",
@@ -227,12 +229,10 @@ class PreferenceExample(_Wire):
 
 
 def _raise_first(scope: str, data: dict[str, Any]) -> None:
-    """Run the built-in single-example rules on ``data`` and raise the first error found.
+    """Run the single-example checks on ``data`` and raise the first error found.
 
-    The rules live in [`finetune_kit.rules`][finetune_kit.rules] so that the schema and the
-    validation engine share one implementation.
+    The checks live in [`finetune_kit._checks`][] so that the schema and the validation rules
+    share one implementation.
     """
-    from finetune_kit.rules import single_example_errors
-
     for code, field, message in single_example_errors(scope, data):
         raise PydanticCustomError(code, "{field}: {message}", {"field": field, "message": message})

@@ -26,7 +26,7 @@ def _line(value: str | bytes) -> str:
 
 
 def rules_page() -> str:
-    from finetune_kit.rules import CATALOG
+    from finetune_kit.validation.rules import CATALOG
 
     out = [
         "# Finding codes",

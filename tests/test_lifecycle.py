@@ -11,16 +11,16 @@ import httpx2
 import pytest
 
 from finetune_kit import ConfigError, Severity
+from finetune_kit.catalog.prices import PriceTable
+from finetune_kit.jobs.shutdown import fetch_shutdown_date
 from finetune_kit.lifecycle import (
     LIFECYCLE_CODES,
     NEAR_DAYS,
     LifecycleWarning,
     ModelLifecycle,
-    fetch_shutdown_date,
     lifecycle_findings,
     warn_lifecycle,
 )
-from finetune_kit.pricing import PriceTable
 from finetune_kit.testing import DEFAULT_SHUTDOWN_DATES, Emulator
 
 MINI = "gpt-4o-mini-2024-07-18"

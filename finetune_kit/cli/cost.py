@@ -1,0 +1,316 @@
+"""Cost commands: ``estimate`` (training), ``usage`` (inference) and ``prices`` (the table).
+
+Prices on the command line are **per 1K tokens** (the unit of OpenAI's 2023 announcements and
+of the tutorial); the library and ``prices.json`` use per 1M. ``--format json`` prints one JSON
+object; money in it is a plain number in USD.
+"""
+
+from __future__ import annotations
+
+import enum
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from finetune_kit.cli._common import (
+    EXIT_FINDINGS,
+    FORMAT_OPTION,
+    OutputFormat,
+    app,
+    console,
+    err_console,
+    errors_as_exit,
+    fail,
+    print_json,
+)
+from finetune_kit.cli.data import PII_OPTION, _pii
+from finetune_kit.errors import ConfigError
+
+__all__ = ["estimate_command", "prices_command", "usage_command"]
+
+_SHOWN_FINDINGS = 20
+_METHOD_LABELS = {"supervised": "SFT", "dpo": "DPO", "vision": "vision"}
+
+
+class MethodChoice(str, enum.Enum):
+    """The fine-tuning method of ``estimate``."""
+
+    supervised = "supervised"
+    dpo = "dpo"
+
+
+def _per_1m(per_1k: str | None, option: str) -> Decimal | None:
+    """Turn a per-1K price typed on the command line into a per-1M ``Decimal``."""
+    if per_1k is None:
+        return None
+    from finetune_kit.catalog.prices import to_decimal
+
+    try:
+        return to_decimal(per_1k.strip()) * 1000
+    except ConfigError:
+        fail(f"{option} must be a price in USD per 1K tokens, like 0.008 (got {per_1k!r})")
+
+
+class _ProgressBar:
+    """A rich progress bar on stderr, started on the first update (after workers exist)."""
+
+    def __init__(self) -> None:
+        self._progress: Any = None
+        self._task: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._progress is None:
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
+            self._progress = Progress(
+                TextColumn("validating and counting"),
+                BarColumn(),
+                DownloadColumn(),
+                TimeRemainingColumn(),
+                console=err_console,
+                transient=True,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task("estimate", total=total)
+        self._progress.update(self._task, completed=done)
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+def _price(value: Decimal | None) -> str:
+    """``$0.40``, ``$1.875``, ``$25.00``: at least cents, never an exponent."""
+    if value is None:
+        return "—"
+    text = f"{value.normalize():f}"
+    whole, _, frac = text.partition(".")
+    return f"${whole}.{frac.ljust(2, '0')}"
+
+
+def _print_findings(title: str, findings: list[Any], style: str) -> None:
+    if not findings:
+        return
+    console.print(f"[{style}]{title} ({len(findings):,})[/]")
+    for f in findings[:_SHOWN_FINDINGS]:
+        console.print(f"  {f}", soft_wrap=True, markup=False)
+    if len(findings) > _SHOWN_FINDINGS:
+        console.print(
+            f"  … and {len(findings) - _SHOWN_FINDINGS:,} more "
+            "(`finetune-kit validate FILE` or --format json lists them all)"
+        )
+
+
+@app.command("estimate")
+def estimate_command(
+    file: Annotated[Path, typer.Argument(help="The JSONL training file.", show_default=False)],
+    model: Annotated[
+        str, typer.Option("--model", "-m", help="Base model: alias, snapshot or ft: name.")
+    ],
+    epochs: Annotated[
+        int | None,
+        typer.Option(
+            "--epochs", "-e", min=1, max=50, help="Epochs [default: OpenAI's size heuristic]."
+        ),
+    ] = None,
+    method: Annotated[
+        MethodChoice, typer.Option("--method", help="supervised (chat) or dpo (preference).")
+    ] = MethodChoice.supervised,
+    training_price_per_1k: Annotated[
+        str | None,
+        typer.Option("--training-price-per-1k", metavar="USD", help="Override the training price."),
+    ] = None,
+    prices_as_of: Annotated[
+        str | None,
+        typer.Option("--prices-as-of", metavar="DATE", help="Prices as they were on DATE."),
+    ] = None,
+    output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", "-j", min=1, help="Worker processes [default: one per core]."),
+    ] = None,
+    pii: Annotated[str, PII_OPTION] = "off",
+) -> None:
+    """Validate, count tokens and price a training job in one pass.
+
+    Exit code 1 when the file has validation errors (the estimate still covers every example
+    that could be counted), 2 on bad input (missing file, unknown model).
+    """
+    from finetune_kit.cost.estimator import PARALLEL_MIN_BYTES, CostEstimator
+    from finetune_kit.validation.engine import Validator
+
+    training_per_1m = _per_1m(training_price_per_1k, "--training-price-per-1k")
+    validator = Validator(pii=_pii(pii))
+    bar: _ProgressBar | None = None
+    try:
+        big = file.is_file() and file.stat().st_size >= PARALLEL_MIN_BYTES
+    except OSError:
+        big = False
+    if big and err_console.is_terminal:
+        bar = _ProgressBar()
+    try:
+        with errors_as_exit():
+            estimator = CostEstimator(as_of=prices_as_of, validator=validator)
+            result = estimator.estimate_training(
+                file,
+                model,
+                n_epochs=epochs,
+                method=method.value,
+                jobs=jobs,
+                progress=bar,
+                training_per_1m=training_per_1m,
+            )
+    finally:
+        if bar is not None:
+            bar.close()
+    if output_format is OutputFormat.json:
+        print_json(result.to_dict())
+    else:
+        console.print(result)
+        _print_findings("errors", result.errors, "bold red")
+        _print_findings("warnings", result.warnings, "yellow")
+        verdict = "[bold red]NOT OK[/]" if result.errors else "[bold green]OK[/]"
+        console.print(f"{verdict}: {result.summary()}", soft_wrap=True)
+    if result.errors:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+@app.command("usage")
+def usage_command(
+    input_tokens: Annotated[
+        int, typer.Option("--input-tokens", min=0, help="Input tokens per request.")
+    ],
+    output_tokens: Annotated[
+        int, typer.Option("--output-tokens", min=0, help="Output tokens per request.")
+    ],
+    requests_per_day: Annotated[
+        int, typer.Option("--requests-per-day", min=0, help="Requests per day.")
+    ],
+    days: Annotated[int, typer.Option("--days", min=1, help="Days in the period.")] = 30,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", "-m", help="Fine-tuned model or its base (table prices)."),
+    ] = None,
+    input_price_per_1k: Annotated[
+        str | None,
+        typer.Option("--input-price-per-1k", metavar="USD", help="Input price per 1K tokens."),
+    ] = None,
+    output_price_per_1k: Annotated[
+        str | None,
+        typer.Option("--output-price-per-1k", metavar="USD", help="Output price per 1K tokens."),
+    ] = None,
+    cached_input_tokens: Annotated[
+        int,
+        typer.Option(
+            "--cached-input-tokens", min=0, help="Of the input, tokens hitting the cache."
+        ),
+    ] = 0,
+    prices_as_of: Annotated[
+        str | None,
+        typer.Option("--prices-as-of", metavar="DATE", help="Prices as they were on DATE."),
+    ] = None,
+    output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,
+) -> None:
+    """Project what calling a fine-tuned model costs per request, per day and per period.
+
+    Give --model, or both --input-price-per-1k and --output-price-per-1k (explicit prices win).
+    """
+    from finetune_kit.cost.estimator import CostEstimator
+
+    in_1m = _per_1m(input_price_per_1k, "--input-price-per-1k")
+    out_1m = _per_1m(output_price_per_1k, "--output-price-per-1k")
+    if model is None and (in_1m is None or out_1m is None):
+        fail("give --model, or both --input-price-per-1k and --output-price-per-1k")
+    with errors_as_exit():
+        result = CostEstimator(as_of=prices_as_of).estimate_usage(
+            input_tokens,
+            output_tokens,
+            requests_per_day,
+            days,
+            model,
+            cached_input_tokens=cached_input_tokens,
+            input_per_1m=in_1m,
+            output_per_1m=out_1m,
+        )
+    if output_format is OutputFormat.json:
+        print_json(result.to_dict())
+    else:
+        console.print(result)
+
+
+@app.command("prices")
+def prices_command(
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", metavar="DATE", help="Prices as they were on DATE [default: today]."
+        ),
+    ] = None,
+    output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,
+) -> None:
+    """List the bundled fine-tuning prices (USD per 1M tokens) with their as-of date."""
+    from rich import box
+    from rich.table import Table
+
+    from finetune_kit.catalog.prices import PriceTable
+
+    with errors_as_exit():
+        table = PriceTable.load(as_of=as_of)
+        rows = table.rows()
+    if output_format is OutputFormat.json:
+        print_json(table.to_dict())
+        return
+
+    grid = Table(
+        title=f"Fine-tuning prices, {table.currency} per 1M tokens, as of {table.date.isoformat()}",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    cells = [
+        [
+            r.model,
+            _price(r.training_per_1m),
+            _price(r.input_per_1m),
+            _price(r.cached_input_per_1m),
+            _price(r.output_per_1m),
+            f"{r.example_token_limit:,}" if r.example_token_limit else "—",
+            " ".join(_METHOD_LABELS.get(m, m) for m in r.methods),
+            r.as_of.isoformat(),
+        ]
+        for r in rows
+    ]
+    headers = ["model", "train", "input", "cached", "output", "limit", "methods", "since"]
+    for i, name in enumerate(headers):
+        # Names and figures never shrink (a cut price misleads); methods and dates fold.
+        width = max([len(name), *(len(c[i]) for c in cells)])
+        folds = name in ("methods", "since")
+        grid.add_column(
+            name,
+            justify="left" if folds or name == "model" else "right",
+            min_width=None if folds else width,
+            overflow="fold",
+        )
+    for row in cells:
+        grid.add_row(*row)
+    console.print(grid)
+    aliases = ", ".join(f"{a} → {t}" for a, t in sorted(table.aliases().items()))
+    if aliases:
+        console.print(f"aliases: {aliases}", soft_wrap=True)
+    console.print(
+        "limit = training tokens per example; SFT = supervised; sources of every entry: "
+        "`finetune-kit prices --format json`",
+        soft_wrap=True,
+    )
+
+
+if __name__ == "__main__":  # pragma: no cover - lets benchmarks run the commands directly
+    app()

@@ -1,0 +1,202 @@
+"""``finetune-kit demo``: the whole story on the bundled sample — offline by default.
+
+Steps: build the dataset from the CSV, validate it, price it for two models, train on the
+loopback emulator (or the real API with ``--real``), plot the metrics and the token counts,
+and ask the fine-tuned model a question.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import warnings
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markup import escape
+from rich.panel import Panel
+from rich.rule import Rule
+from rich.table import Table
+
+from finetune_kit.cli._common import EXIT_FINDINGS, app, console, errors_as_exit, fail
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from finetune_kit.cost.estimator import TrainingEstimate, UsageEstimate
+    from finetune_kit.dataset import Dataset
+    from finetune_kit.jobs.client import JobClient
+    from finetune_kit.jobs.models import Job
+
+COMPARE_MODELS = ("gpt-3.5-turbo-0125", "gpt-4o-mini-2024-07-18")
+TRAIN_MODEL = "gpt-4o-mini-2024-07-18"
+QUESTION = "What is overfitting?"
+REQUESTS_PER_DAY = 1_000
+
+
+def _estimates_table(estimates: list[TrainingEstimate], usage: list[UsageEstimate]) -> Table:
+    table = Table(title="Training estimate (and what using the model would cost)")
+    table.add_column("", style="bold")
+    for est in estimates:
+        table.add_column(est.base_model, justify="right")
+    rows = [
+        ("examples", [f"{e.n_examples:,}" for e in estimates]),
+        ("billed tokens per epoch", [f"{e.billed_tokens_per_epoch:,}" for e in estimates]),
+        ("epochs", [str(e.n_epochs) for e in estimates]),
+        ("training tokens", [f"{e.training_tokens:,}" for e in estimates]),
+        ("training price / 1M tokens", [f"${e.price_per_1m:,.2f}" for e in estimates]),
+        ("training cost", [f"${e.training_cost:,.4f}" for e in estimates]),
+        ("cost per request", [f"${u.cost_per_request:,.6f}" for u in usage]),
+        (f"per day ({REQUESTS_PER_DAY:,} requests)", [f"${u.daily_cost:,.2f}" for u in usage]),
+        ("per 30 days", [f"${u.period_cost:,.2f}" for u in usage]),
+    ]
+    for label, values in rows:
+        table.add_row(label, *values)
+    return table
+
+
+@app.command()
+def demo(
+    output_dir: Annotated[
+        Path, typer.Option("--output-dir", "-o", help="Where the demo writes its files.")
+    ] = Path("demo-output"),
+    real: Annotated[
+        bool,
+        typer.Option(
+            "--real", help="Train on the real OpenAI API (needs OPENAI_API_KEY; costs money)."
+        ),
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before a real job.")] = False,
+) -> None:
+    """Run the tutorial end to end on the bundled 50-example Shakespearean ML Q&A sample.
+
+    Offline by default: the job runs on the loopback emulator (no real job, no cost).
+    """
+    from finetune_kit.cost.estimator import CostEstimator
+    from finetune_kit.dataset import SAMPLE_SYSTEM_PROMPT, Dataset, sample_csv_path
+    from finetune_kit.jobs.client import JobClient
+
+    started = time.monotonic()
+    if real and not os.environ.get("OPENAI_API_KEY"):
+        fail("--real needs OPENAI_API_KEY (the offline demo needs nothing)")
+    with errors_as_exit():
+        output_dir.mkdir(parents=True, exist_ok=True)
+
+        console.print(Rule("1. Build the dataset from the CSV"))
+        dataset = Dataset.sample()
+        train_path = dataset.to_jsonl(output_dir / "train.jsonl")
+        console.print(f"read {sample_csv_path().name}: {len(dataset)} question/answer rows")
+        console.print(f"system prompt: [italic]{SAMPLE_SYSTEM_PROMPT}[/]")
+        console.print(f"wrote [bold]{train_path}[/]")
+
+        console.print(Rule("2. Validate"))
+        report = dataset.validate()
+        console.print(report)
+        if not report.ok:
+            raise typer.Exit(EXIT_FINDINGS)
+
+        console.print(Rule("3. Estimate the cost"))
+        estimator = CostEstimator()
+        estimates = [estimator.estimate_training(train_path, m) for m in COMPARE_MODELS]
+        answer_tokens = int(estimates[-1].token_stats.get("mean") or 100)
+        usage = [
+            estimator.estimate_usage(answer_tokens, 120, REQUESTS_PER_DAY, 30, model=m)
+            for m in COMPARE_MODELS
+        ]
+        console.print(_estimates_table(estimates, usage))
+        console.print(
+            f"[dim]usage assumes {answer_tokens} input and 120 output tokens per request "
+            f"(the sample's mean example length and a three-sentence answer)[/]"
+        )
+        for finding in estimates[-1].warnings:
+            console.print(
+                f"[yellow]warning[/] {escape(f'[{finding.code}]')} {escape(finding.message)}"
+            )
+        cost = estimates[-1].training_cost
+
+        console.print(Rule("4. Train"))
+        with ExitStack() as stack:
+            if real:
+                if not yes and sys.stdin.isatty():
+                    typer.confirm(
+                        f"Start a REAL fine-tuning job on {TRAIN_MODEL} for about ${cost:.2f}?",
+                        abort=True,
+                    )
+                client = JobClient(poll_interval=15)
+                where = "the OpenAI API"
+            else:
+                from finetune_kit.testing import Emulator
+
+                emulator = stack.enter_context(Emulator(speed=2000))
+                client = JobClient(emulator.client(), poll_interval=0.1)
+                console.print(
+                    Panel(
+                        f"Using the loopback emulator at {emulator.base_url}: no real job, no "
+                        f"cost. It speaks OpenAI's API, so the same code runs against the real "
+                        f"one (`finetune-kit demo --real`).",
+                        title="EMULATOR",
+                        border_style="yellow",
+                    )
+                )
+                where = "the emulator"
+            job = _train(client, dataset, where)
+
+            console.print(Rule("5. Metrics and plots"))
+            frame = client.metrics(job)
+            frame.to_csv(output_dir / "metrics.csv", index=False)
+            pngs = _plots(frame, estimates[-1], output_dir, job.id)
+            last = frame.dropna(subset=["train_loss"]).iloc[-1]
+            console.print(
+                f"{len(frame)} steps; final train loss {last['train_loss']:.3f}; wrote "
+                f"{output_dir / 'metrics.csv'}, " + ", ".join(str(p) for p in pngs)
+            )
+
+            console.print(Rule("6. Try the fine-tuned model"))
+            answer = client.ask(
+                job.fine_tuned_model or TRAIN_MODEL, QUESTION, system=SAMPLE_SYSTEM_PROMPT
+            )
+            console.print(f"[bold]Q:[/] {QUESTION}")
+            console.print(f"[bold]A ({job.fine_tuned_model}):[/] {escape(answer)}")
+    console.print(Rule())
+    console.print(f"done in {time.monotonic() - started:.1f} s; files in [bold]{output_dir}[/]")
+
+
+def _train(client: JobClient, dataset: Dataset, where: str) -> Job:
+    """Upload, create and follow the job with the live view; exit 1 unless it succeeds."""
+    from finetune_kit.cli.jobs import _Follow
+    from finetune_kit.lifecycle import LifecycleWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LifecycleWarning)  # step 3 has shown them already
+        training = client.upload(dataset)
+        console.print(f"uploaded {training.filename} to {where} as {training.id}")
+        job = client.create_job(training, TRAIN_MODEL, suffix="bard", seed=42)
+    console.print(f"created job [bold]{job.id}[/] on {TRAIN_MODEL}")
+    follow = _Follow(enabled=True)
+    with follow:
+        job = client.wait(
+            job, on_event=follow.on_event, on_poll=follow.on_poll, raise_on_failure=False
+        )
+    console.print(job)
+    if not job.succeeded:
+        fail(f"the job {job.status}: {job.error}", code=EXIT_FINDINGS)
+    return job
+
+
+def _plots(
+    frame: pd.DataFrame, estimate: TrainingEstimate, folder: Path, job_id: str
+) -> list[Path]:
+    """The loss curve and the token histogram as PNG files."""
+    from finetune_kit.plots import metrics_plot, save_figure, token_histogram
+
+    loss = save_figure(metrics_plot(frame, title=f"Fine-tuning {job_id}"), folder / "loss.png")
+    hist = save_figure(
+        token_histogram(
+            estimate.token_counts, limit=estimate.token_limit, model=estimate.base_model
+        ),
+        folder / "tokens.png",
+    )
+    return [loss, hist]

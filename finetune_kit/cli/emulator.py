@@ -1,0 +1,47 @@
+"""The ``emulator`` command: serve the loopback OpenAI emulator until Ctrl-C."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from finetune_kit.cli._common import app, console, errors_as_exit
+
+
+@app.command()
+def emulator(
+    port: Annotated[int, typer.Option(help="Port to listen on (0: any free port).")] = 0,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    faults: Annotated[
+        Path | None,
+        typer.Option("--faults", help="JSON fault plan to apply (see docs/testing.md)."),
+    ] = None,
+    speed: Annotated[
+        float, typer.Option(help="Emulated seconds per real second (jobs run this much faster).")
+    ] = 100.0,
+    seed: Annotated[int, typer.Option(help="Seed for ids and loss curves.")] = 0,
+    api_key: Annotated[
+        str | None, typer.Option("--api-key", help="Accept only this key (default: any key).")
+    ] = None,
+) -> None:
+    """Serve an offline emulator of the OpenAI fine-tuning API for the openai SDK."""
+    from finetune_kit.testing.emulator import Emulator
+
+    with errors_as_exit():
+        emu = Emulator(
+            host=host, port=port, faults=faults, speed=speed, seed=seed, api_key=api_key
+        ).start()
+    console.print(f"OpenAI emulator listening on [bold]{emu.base_url}[/]")
+    console.print("Point the openai SDK (or any OpenAI client) at it:")
+    console.print(f"  export OPENAI_BASE_URL={emu.base_url}", soft_wrap=True)
+    console.print(f"  export OPENAI_API_KEY={emu.api_key}", soft_wrap=True)
+    console.print(
+        f'  # or: OpenAI(base_url="{emu.base_url}", api_key="{emu.api_key}")', soft_wrap=True
+    )
+    if faults is not None:
+        console.print(f"Fault plan: {faults} ({len(emu.fault_plan.faults)} rule(s))")
+    console.print("Press Ctrl-C to stop.")
+    emu.serve_forever()
+    console.print("Emulator stopped.")

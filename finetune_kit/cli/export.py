@@ -1,0 +1,62 @@
+"""The ``export`` command: OpenAI chat JSONL to another provider's fine-tuning format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from finetune_kit.cli._common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    FORMAT_OPTION,
+    OutputFormat,
+    app,
+    console,
+    errors_as_exit,
+    fail,
+    print_json,
+)
+
+
+def _known() -> str:
+    from finetune_kit.export.convert import FORMATS
+
+    return ", ".join(FORMATS)
+
+
+@app.command("export")
+def export_command(
+    input_file: Annotated[Path, typer.Argument(help="The OpenAI JSONL file (not modified).")],
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            "-t",
+            help="Target: hf-messages, hf-preference, vertex-gemini, bedrock-conversation, "
+            "mistral.",
+        ),
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The JSONL file to write.")],
+    output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,
+) -> None:
+    """Convert OpenAI chat JSONL to another provider's format, saying what could not carry over.
+
+    Prints what was dropped or changed (per kind, with line numbers) and what the target's
+    documented rules found. Exit code 0 when written cleanly, 1 when lines were skipped or
+    the target's rules found errors (the file is still written), 2 on bad input.
+    """
+    from finetune_kit.export.convert import FORMATS, export_file
+
+    if to not in FORMATS:
+        fail(f"unknown format {to!r}; known formats: {_known()}")
+    if output.exists() and input_file.exists() and output.resolve() == input_file.resolve():
+        fail("refusing to overwrite the input file; choose another --output")
+    with errors_as_exit():
+        report = export_file(input_file, to, output)
+    if output_format is OutputFormat.json:
+        print_json(report.to_dict())
+    else:
+        console.print(report)
+    raise typer.Exit(EXIT_OK if report.ok else EXIT_FINDINGS)

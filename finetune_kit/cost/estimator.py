@@ -1,0 +1,903 @@
+"""What a fine-tuning job and the fine-tuned model will cost, before you spend anything.
+
+[`CostEstimator.estimate_training`][finetune_kit.CostEstimator.estimate_training] validates and
+counts a dataset in **one streaming pass** (the validator calls the tokenizer on every
+structurally valid example) and prices the job: billed tokens per epoch (each example capped at
+the model's per-example limit) x epochs x the training price. Big files are split into byte
+ranges that a process pool scans in parallel; the results are merged in line order, so the
+report is the same as a single-process run, finding for finding.
+
+[`CostEstimator.estimate_usage`][finetune_kit.CostEstimator.estimate_usage] projects what calling
+the fine-tuned model costs per request, per day and over a period.
+
+Money is ``Decimal`` throughout (no ``0.1 + 0.2`` surprises); ``to_dict()`` gives plain JSON
+numbers rounded to 6 decimal places (micro-dollars), so small per-request costs stay visible.
+
+Examples:
+    >>> from finetune_kit import CostEstimator
+    >>> usage = CostEstimator().estimate_usage(
+    ...     4000, 4000, 1000, input_per_1m=12, output_per_1m=16
+    ... )
+    >>> usage.daily_cost, usage.period_cost
+    (Decimal('112'), Decimal('3360'))
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import gc
+import math
+import multiprocessing
+import os
+import pickle
+from array import array
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from finetune_kit.catalog.prices import ModelPrice, PriceTable, to_decimal
+from finetune_kit.errors import ConfigError, DataError
+from finetune_kit.reading import Line, iter_jsonl, split_ranges
+from finetune_kit.tokens.counting import Tokenizer, encoding_name_for_model
+from finetune_kit.validation.engine import (
+    Finding,
+    Format,
+    Method,
+    Validator,
+    _canonical_hash,
+    _duplicate,
+    _FileState,
+    _FindingsView,
+    detect_format,
+)
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+    from finetune_kit.dataset import Dataset
+    from finetune_kit.schema import Example, PreferenceExample
+
+__all__ = [
+    "MAX_DEFAULT_EPOCHS",
+    "MAX_TARGET_EXAMPLES",
+    "MIN_DEFAULT_EPOCHS",
+    "MIN_TARGET_EXAMPLES",
+    "TARGET_EPOCHS",
+    "CostEstimator",
+    "ProgressCallback",
+    "TrainingEstimate",
+    "UsageEstimate",
+    "default_epochs",
+]
+
+TARGET_EPOCHS = 3
+"""Epochs OpenAI's notebook aims for by default."""
+MIN_TARGET_EXAMPLES = 100
+"""Below this many examples x epochs, the default raises the epochs."""
+MAX_TARGET_EXAMPLES = 25_000
+"""Above this many examples x epochs, the default lowers the epochs."""
+MIN_DEFAULT_EPOCHS = 1
+"""The default never goes below this."""
+MAX_DEFAULT_EPOCHS = 25
+"""The default never goes above this."""
+
+PARALLEL_MIN_BYTES = 4 * 1024 * 1024
+"""Files at least this big are scanned by a process pool (smaller ones in-process)."""
+_CHUNK_BYTES = 8 * 1024 * 1024
+_PROGRESS_EVERY = 2048  # lines between progress callbacks in a serial scan
+_MICRO = Decimal("0.000001")
+_MILLION = Decimal(1_000_000)
+
+ProgressCallback = Callable[[int, int], None]
+"""Called as ``progress(bytes_done, bytes_total)`` while a file is scanned."""
+
+
+def default_epochs(n_examples: int) -> int:
+    """The epoch count OpenAI's data-prep notebook predicts for ``n_examples`` examples.
+
+    Aim for 3 epochs; if that makes fewer than 100 example-passes, use ``min(25, 100 // n)``;
+    if it makes more than 25,000, use ``max(1, 25,000 // n)``.
+
+    Args:
+        n_examples: Examples in the training file.
+
+    Returns:
+        The number of epochs (3 for an empty dataset).
+
+    Examples:
+        >>> [default_epochs(n) for n in (1, 10, 34, 8_334, 100_000)]
+        [25, 10, 3, 2, 1]
+    """
+    if n_examples < 1:
+        return TARGET_EPOCHS
+    if n_examples * TARGET_EPOCHS < MIN_TARGET_EXAMPLES:
+        return min(MAX_DEFAULT_EPOCHS, MIN_TARGET_EXAMPLES // n_examples)
+    if n_examples * TARGET_EPOCHS > MAX_TARGET_EXAMPLES:
+        return max(MIN_DEFAULT_EPOCHS, MAX_TARGET_EXAMPLES // n_examples)
+    return TARGET_EPOCHS
+
+
+def _pick(explicit: Decimal | float | str | None, table: Decimal | None) -> Decimal | None:
+    return to_decimal(explicit) if explicit is not None else table
+
+
+def _normal(value: Decimal) -> Decimal:
+    """Drop trailing zeros but never show an exponent (``Decimal('112.000')`` → ``112``)."""
+    normal = value.normalize()
+    return normal.quantize(Decimal(1)) if normal == normal.to_integral_value() else normal
+
+
+def _money(value: Decimal) -> float:
+    """A Decimal amount as a JSON number, rounded to micro-dollars."""
+    return float(value.quantize(_MICRO))
+
+
+def _fmt_money(value: Decimal | None, currency: str = "USD") -> str:
+    if value is None:
+        return "—"
+    sign = "$" if currency == "USD" else f"{currency} "
+    cents = value.quantize(Decimal("0.01"))
+    if cents == value or abs(value) >= 100:
+        return f"{sign}{cents:,.2f}"
+    text = f"{value.quantize(_MICRO):f}".rstrip("0")
+    if len(text.split(".")[1]) < 2:
+        text = f"{value:.2f}"
+    return f"{sign}{text}"
+
+
+def _per_1m_and_1k(value: Decimal, currency: str) -> str:
+    return f"{_fmt_money(value, currency)} per 1M ({_fmt_money(value / 1000, currency)} per 1K)"
+
+
+class _Ordered:
+    """The sorted values of a histogram, by rank, without materialising the sorted list.
+
+    Token counts repeat a lot, so the histogram stays small however many examples there are
+    (a sorted copy of 300,000 counts would cost ~12 MB for a moment).
+    """
+
+    def __init__(self, histogram: Mapping[int, int]) -> None:
+        self.values = sorted(histogram)
+        self.ends: list[int] = []  # rank just past the last copy of each value
+        rank = 0
+        for v in self.values:
+            rank += histogram[v]
+            self.ends.append(rank)
+
+    def __getitem__(self, rank: int) -> int:
+        return self.values[bisect.bisect_right(self.ends, rank)]
+
+
+def _percentile(ordered: _Ordered, n: int, q: float) -> float | None:
+    """The q-th percentile with linear interpolation (numpy's default method)."""
+    if not n:
+        return None
+    pos = (n - 1) * q / 100
+    lo = math.floor(pos)
+    hi = min(lo + 1, n - 1)
+    low = ordered[lo]
+    return float(low + (ordered[hi] - low) * (pos - lo))
+
+
+def _token_stats(counts: Sequence[int]) -> dict[str, float | int | None]:
+    n = len(counts)
+    ordered = _Ordered(Counter(counts))
+    return {
+        "min": ordered[0] if n else None,
+        "max": ordered[n - 1] if n else None,
+        "mean": round(sum(counts) / n, 2) if n else None,
+        "median": _percentile(ordered, n, 50),
+        "p5": _percentile(ordered, n, 5),
+        "p95": _percentile(ordered, n, 95),
+    }
+
+
+@dataclass(frozen=True)
+class TrainingEstimate(_FindingsView):
+    """The priced estimate of one fine-tuning job.
+
+    Attributes:
+        model: The model asked for (alias, snapshot or ``ft:`` name).
+        base_model: The snapshot it resolves to in the price table.
+        method: ``supervised`` or ``dpo``.
+        n_examples: Examples counted (valid structure).
+        n_skipped: Examples not counted because they have errors.
+        billed_tokens_per_epoch: Sum over examples of ``min(tokens, token_limit)``.
+        total_tokens_per_epoch: Sum over examples of their full token counts.
+        n_epochs: Epochs priced (given, or the notebook's default).
+        epochs_from_default: True when ``n_epochs`` came from
+            [`default_epochs`][finetune_kit.default_epochs].
+        training_tokens: ``billed_tokens_per_epoch x n_epochs`` (what OpenAI bills).
+        training_cost: ``training_tokens x price_per_1m / 1,000,000``.
+        price_per_1m: Training price per 1M tokens.
+        currency: ``USD``.
+        prices_as_of: The date of the price table used.
+        price_source: Where the price comes from (or that it was overridden).
+        token_limit: Per-example token limit (``None`` if unknown: no cap applied).
+        n_truncated: Examples over the limit (OpenAI truncates them; they are billed at the cap).
+        token_stats: ``min``, ``max``, ``mean``, ``median``, ``p5``, ``p95`` of per-example counts
+            (true 5th/95th percentiles, linear interpolation; the notebook printed 10th/90th).
+        token_counts: Per-example token counts (uncapped) in line order, for a histogram.
+        findings: Every validation finding (errors and warnings), in line order.
+        stats: The validation statistics (lines, formats, messages per example, ...).
+        source: The file estimated, if any.
+    """
+
+    model: str
+    base_model: str
+    method: str
+    n_examples: int
+    n_skipped: int
+    billed_tokens_per_epoch: int
+    total_tokens_per_epoch: int
+    n_epochs: int
+    epochs_from_default: bool
+    training_tokens: int
+    training_cost: Decimal
+    price_per_1m: Decimal
+    currency: str
+    prices_as_of: dt.date
+    price_source: str
+    token_limit: int | None
+    n_truncated: int
+    token_stats: Mapping[str, float | int | None]
+    token_counts: Sequence[int] = field(repr=False, compare=False)
+    findings: tuple[Finding, ...] = field(default=(), repr=False)
+    stats: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    source: str | None = None
+
+    def summary(self) -> str:
+        """One line: examples, tokens, epochs, cost."""
+        return (
+            f"{self.n_examples:,} examples, {self.billed_tokens_per_epoch:,} billed tokens/epoch "
+            f"x {self.n_epochs} epochs = {self.training_tokens:,} tokens: "
+            f"{_fmt_money(self.training_cost, self.currency)} on {self.base_model}"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data (the CLI's ``--format json`` contract); money rounded to 6 places."""
+        return {
+            "model": self.model,
+            "base_model": self.base_model,
+            "method": self.method,
+            "n_examples": self.n_examples,
+            "n_skipped": self.n_skipped,
+            "billed_tokens_per_epoch": self.billed_tokens_per_epoch,
+            "total_tokens_per_epoch": self.total_tokens_per_epoch,
+            "n_epochs": self.n_epochs,
+            "epochs_from_default": self.epochs_from_default,
+            "training_tokens": self.training_tokens,
+            "training_cost": _money(self.training_cost),
+            "currency": self.currency,
+            "price_per_1m": _money(self.price_per_1m),
+            "price_per_1k": _money(self.price_per_1m / 1000),
+            "prices_as_of": self.prices_as_of.isoformat(),
+            "price_source": self.price_source,
+            "token_limit": self.token_limit,
+            "n_truncated": self.n_truncated,
+            "token_stats": dict(self.token_stats),
+            "errors": [f.to_dict() for f in self.errors],
+            "warnings": [f.to_dict() for f in self.warnings],
+            "stats": dict(self.stats),
+            "source": self.source,
+        }
+
+    def _pairs(self) -> list[tuple[str, object]]:
+        s = self.token_stats
+
+        def num(key: str) -> str:
+            v = s.get(key)
+            return "—" if v is None else f"{v:,.0f}" if key != "mean" else f"{v:,.1f}"
+
+        limit = f"{self.token_limit:,}" if self.token_limit else "unknown (no cap)"
+        epochs = f"{self.n_epochs}" + (
+            " (default for this size)" if self.epochs_from_default else ""
+        )
+        return [
+            (
+                "model",
+                f"{self.model} → {self.base_model}"
+                if self.model != self.base_model
+                else self.model,
+            ),
+            ("method", self.method),
+            ("examples counted", f"{self.n_examples:,}"),
+            ("examples with errors (not counted)", f"{self.n_skipped:,}"),
+            (
+                "tokens per example (min / median / max)",
+                f"{num('min')} / {num('median')} / {num('max')}",
+            ),
+            ("tokens per example (mean, p5 / p95)", f"{num('mean')}, {num('p5')} / {num('p95')}"),
+            ("per-example limit", limit),
+            ("examples over the limit (truncated)", f"{self.n_truncated:,}"),
+            ("billed tokens per epoch", f"{self.billed_tokens_per_epoch:,}"),
+            ("epochs", epochs),
+            ("training tokens", f"{self.training_tokens:,}"),
+            ("price", f"{_fmt_money(self.price_per_1m, self.currency)} per 1M tokens"),
+            ("prices as of", self.prices_as_of.isoformat()),
+            ("training cost", _fmt_money(self.training_cost, self.currency)),
+            ("errors / warnings", f"{len(self.errors):,} / {len(self.warnings):,}"),
+        ]
+
+    def __rich__(self) -> RenderableType:
+        from finetune_kit._render import key_value_table
+
+        return key_value_table(self._pairs(), title="Training estimate")
+
+    def _repr_html_(self) -> str:
+        from finetune_kit._html import key_values
+
+        return key_values(self._pairs(), caption=self.summary())
+
+
+@dataclass(frozen=True)
+class UsageEstimate:
+    """What calling a fine-tuned model costs.
+
+    Attributes:
+        model: The model priced, or ``None`` when only explicit prices were given.
+        input_tokens: Input tokens per request (cached ones included).
+        cached_input_tokens: Of those, tokens billed at the cached-input price.
+        output_tokens: Output tokens per request.
+        requests_per_day: Requests per day.
+        days: Days in the period.
+        input_per_1m: Input price per 1M tokens.
+        cached_input_per_1m: Cached-input price per 1M tokens (``None`` if not used).
+        output_per_1m: Output price per 1M tokens.
+        cost_per_request: Cost of one request.
+        daily_cost: ``cost_per_request x requests_per_day``.
+        period_cost: ``daily_cost x days``.
+        currency: ``USD``.
+        prices_as_of: The price table's date (``None`` with explicit prices only).
+    """
+
+    model: str | None
+    input_tokens: int
+    cached_input_tokens: int
+    output_tokens: int
+    requests_per_day: int
+    days: int
+    input_per_1m: Decimal
+    cached_input_per_1m: Decimal | None
+    output_per_1m: Decimal
+    cost_per_request: Decimal
+    daily_cost: Decimal
+    period_cost: Decimal
+    currency: str = "USD"
+    prices_as_of: dt.date | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data (the CLI's ``--format json`` contract); money rounded to 6 places."""
+        return {
+            "model": self.model,
+            "input_tokens": self.input_tokens,
+            "cached_input_tokens": self.cached_input_tokens,
+            "output_tokens": self.output_tokens,
+            "requests_per_day": self.requests_per_day,
+            "days": self.days,
+            "input_per_1m": _money(self.input_per_1m),
+            "cached_input_per_1m": (
+                _money(self.cached_input_per_1m) if self.cached_input_per_1m is not None else None
+            ),
+            "output_per_1m": _money(self.output_per_1m),
+            "cost_per_request": _money(self.cost_per_request),
+            "daily_cost": _money(self.daily_cost),
+            "period_cost": _money(self.period_cost),
+            "currency": self.currency,
+            "prices_as_of": self.prices_as_of.isoformat() if self.prices_as_of else None,
+        }
+
+    def summary(self) -> str:
+        """One line: per request, per day, per period."""
+        c = self.currency
+        return (
+            f"{_fmt_money(self.cost_per_request, c)} per request, "
+            f"{_fmt_money(self.daily_cost, c)} per day, "
+            f"{_fmt_money(self.period_cost, c)} per {self.days} days"
+        )
+
+    def _pairs(self) -> list[tuple[str, object]]:
+        c = self.currency
+        cached = (
+            f" ({self.cached_input_tokens:,} cached at "
+            f"{_fmt_money(self.cached_input_per_1m, c)} per 1M)"
+            if self.cached_input_tokens
+            else ""
+        )
+        return [
+            ("model", self.model or "(explicit prices)"),
+            ("input tokens per request", f"{self.input_tokens:,}{cached}"),
+            ("output tokens per request", f"{self.output_tokens:,}"),
+            ("input price", _per_1m_and_1k(self.input_per_1m, c)),
+            ("output price", _per_1m_and_1k(self.output_per_1m, c)),
+            ("requests per day", f"{self.requests_per_day:,}"),
+            ("cost per request", _fmt_money(self.cost_per_request, c)),
+            ("cost per day", _fmt_money(self.daily_cost, c)),
+            (f"cost over {self.days} days", _fmt_money(self.period_cost, c)),
+        ]
+
+    def __rich__(self) -> RenderableType:
+        from finetune_kit._render import key_value_table
+
+        return key_value_table(self._pairs(), title="Usage estimate")
+
+    def _repr_html_(self) -> str:
+        from finetune_kit._html import key_values
+
+        return key_values(self._pairs(), caption=self.summary())
+
+
+# -- scanning ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _ScanResult:
+    """What one scan (a whole file, or one byte range of it) produces."""
+
+    findings: list[Finding]
+    counts: array[int]
+    state: _FileState
+    dup_digests: list[tuple[int, bytes]]
+
+
+@dataclass(frozen=True)
+class _ScanSpec:
+    """Everything a worker needs besides the tokenizer and the validator."""
+
+    model: str
+    method: Method | None
+    expected_format: Format | None
+    file: str | None
+    token_limit: int | None
+
+
+def _scan(
+    validator: Validator,
+    lines: Iterable[Line],
+    tokenizer: Tokenizer,
+    spec: _ScanSpec,
+    *,
+    track_duplicates: bool,
+) -> _ScanResult:
+    state = _FileState()
+    findings: list[Finding] = []
+    counts: array[int] = array("I")
+    dups: list[tuple[int, bytes]] = []
+    append = counts.append
+    for result in validator.scan(
+        lines,
+        model=spec.model,
+        method=spec.method,
+        expected_format=spec.expected_format,
+        file=spec.file,
+        counter=tokenizer.count_raw,
+        token_limit=spec.token_limit,
+        state=state,
+    ):
+        if result.tokens is not None:
+            append(result.tokens)
+        if result.findings:
+            findings.extend(result.findings)
+            if track_duplicates and any(f.code == "duplicate_example" for f in result.findings):
+                dups.append((result.line, _canonical_hash(result.value)))
+    return _ScanResult(findings, counts, state, dups)
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(encoding: str, validator: Validator) -> None:
+    # A worker only scans: parsed examples are freed by reference counting, and the cyclic
+    # collector would spend ~6% of the time walking them for nothing.
+    gc.disable()
+    _WORKER["tokenizer"] = Tokenizer(encoding)
+    _WORKER["validator"] = validator
+
+
+def _scan_range(path: str, start: int, end: int, spec: _ScanSpec) -> _ScanResult:
+    return _scan(
+        cast("Validator", _WORKER["validator"]),
+        iter_jsonl(path, start=start, end=end),
+        cast("Tokenizer", _WORKER["tokenizer"]),
+        spec,
+        track_duplicates=True,
+    )
+
+
+def _tracked(lines: Iterable[Line], total: int, progress: ProgressCallback) -> Iterator[Line]:
+    done = 0
+    for i, line in enumerate(lines, 1):
+        done += len(line.raw) + 1
+        if i % _PROGRESS_EVERY == 0:
+            progress(min(done, total), total)
+        yield line
+    progress(total, total)
+
+
+def _first_format(path: str) -> Format | None:
+    """The format of the file's first example (what a single pass would settle on)."""
+    for line in iter_jsonl(path):
+        if isinstance(line.value, dict):
+            fmt = detect_format(line.value)
+            if fmt != "completion":
+                return fmt
+    return None
+
+
+def _ships_to_workers(validator: Validator) -> bool:
+    """Tell whether the validator can reach worker processes (always with fork, else by pickle)."""
+    # Ask without fixing the start method for the whole program (allow_none=True).
+    method = multiprocessing.get_start_method(allow_none=True)
+    if (method or multiprocessing.get_all_start_methods()[0]) == "fork":
+        return True
+    try:
+        pickle.dumps(validator)
+    except Exception:
+        return False
+    return True
+
+
+def _merge(results: Iterable[_ScanResult]) -> _ScanResult:
+    """Fold range results, in file order, into one — identical to a single-process scan."""
+    state = _FileState()
+    findings: list[Finding] = []
+    counts: array[int] = array("I")
+    offset = 0
+    for res in results:
+        # A duplicate inside this range names the earliest line of its example, as a single
+        # pass would: in an earlier range, or else in this one (numbered from 1 by the worker).
+        digests = dict(res.dup_digests)
+        for f in res.findings:
+            if f.line is None:
+                findings.append(f)
+            elif f.code == "duplicate_example" and f.line in digests:
+                digest = digests[f.line]
+                first = state.seen.get(digest)
+                if first is None:
+                    first = res.state.seen[digest] + offset
+                findings.append(_duplicate(f.line + offset, first))
+            else:
+                findings.append(replace(f, line=f.line + offset) if offset else f)
+        findings.extend(state.merge(res.state, offset))
+        counts.extend(res.counts)
+        offset += res.state.n_lines
+    findings.sort(key=lambda f: f.line if f.line is not None else math.inf)
+    return _ScanResult(findings, counts, state, [])
+
+
+class CostEstimator:
+    """Prices fine-tuning jobs and fine-tuned model usage.
+
+    Args:
+        prices: The price table (default: the bundled one, as of today).
+        as_of: Use prices as they were on this date (``YYYY-MM-DD`` or a date).
+        validator: The [`Validator`][finetune_kit.Validator] whose rules run during the
+            estimate (default: built-in plus registered and plugin rules). With a process pool
+            it must be picklable unless processes are forked.
+    """
+
+    def __init__(
+        self,
+        prices: PriceTable | None = None,
+        *,
+        as_of: dt.date | str | None = None,
+        validator: Validator | None = None,
+    ) -> None:
+        table = prices if prices is not None else PriceTable.load()
+        self.prices = table.as_of(as_of) if as_of is not None else table
+        # personal-data scanning is for `validate`; pricing skips it (it would halve throughput)
+        self.validator = validator if validator is not None else Validator(pii="off")
+
+    def _price(
+        self, model: str, method: str | None, training_per_1m: Any, token_limit: int | None
+    ) -> ModelPrice:
+        price = self.prices.get(model)
+        if training_per_1m is not None:
+            price = replace(
+                price,
+                training_per_1m=to_decimal(training_per_1m),
+                overridden=True,
+                source=f"{price.source}; training price overridden by the user",
+            )
+        if token_limit is not None:
+            price = replace(price, example_token_limit=token_limit)
+        if price.training_per_1m is None:
+            raise ConfigError(
+                f"no training price for {price.model} on {self.prices.date.isoformat()}",
+                hint="pass training_per_1m (CLI: --training-price-per-1k)",
+            )
+        if method is not None and method not in price.methods:
+            supporting = [r.model for r in self.prices.rows() if method in r.methods]
+            raise ConfigError(
+                f"{price.model} does not support {method} fine-tuning",
+                hint=f"models that do: {', '.join(supporting) or 'none in the price table'}",
+            )
+        return price
+
+    def estimate_training(
+        self,
+        data: Dataset
+        | str
+        | os.PathLike[str]
+        | Iterable[Example | PreferenceExample | Mapping[str, Any]],
+        model: str,
+        n_epochs: int | None = None,
+        method: Method | None = "supervised",
+        jobs: int | None = None,
+        progress: ProgressCallback | None = None,
+        *,
+        training_per_1m: Decimal | float | str | None = None,
+        token_limit: int | None = None,
+        today: dt.date | None = None,
+        lifecycle: bool = True,
+    ) -> TrainingEstimate:
+        """Validate, count and price a training file or dataset in one pass.
+
+        Args:
+            data: A JSONL path, a [`Dataset`][finetune_kit.Dataset], or examples (typed or
+                dicts; the line number of a finding is then the row index + 1).
+            model: The base model (alias, snapshot or ``ft:`` name to continue from).
+            n_epochs: Epochs to price; default: the notebook's heuristic
+                ([`default_epochs`][finetune_kit.default_epochs]).
+            method: ``supervised`` or ``dpo``; examples in the other format are errors.
+                ``None`` accepts the format of the first example.
+            jobs: Worker processes for big files (default: one per core; 1 = no pool).
+            progress: Called as ``progress(bytes_done, bytes_total)`` while a file is read.
+            training_per_1m: Override the training price (USD per 1M tokens).
+            token_limit: Override the per-example token limit.
+            today: The day OpenAI's wind-down dates are judged on (default: the price table's
+                date, which is today unless ``as_of`` was given).
+            lifecycle: Add the lifecycle findings (``training_cutoff_near``,
+                ``model_shutdown_scheduled``, ...; see ``finetune_kit.lifecycle``).
+
+        Returns:
+            The [`TrainingEstimate`][finetune_kit.TrainingEstimate]; its ``findings`` hold every
+            validation error and warning (the estimate covers the examples that could be
+            counted).
+
+        Raises:
+            UnknownModelError: The model is not in the price table.
+            ConfigError: Bad arguments, no training price, or a method the model lacks.
+            DataError: The file cannot be read.
+            TokenizerUnavailable: tiktoken cannot load the model's encoding.
+        """
+        if n_epochs is not None and not 1 <= n_epochs <= 50:
+            raise ConfigError(f"n_epochs must be between 1 and 50, not {n_epochs}")
+        if jobs is not None and jobs < 1:
+            raise ConfigError(f"jobs must be at least 1, not {jobs}")
+        if token_limit is not None and token_limit < 1:
+            raise ConfigError(f"token_limit must be at least 1, not {token_limit}")
+        price = self._price(model, method, training_per_1m, token_limit)
+        limit = price.example_token_limit
+        tokenizer = Tokenizer(
+            encoding_name_for_model(price.model), model=model, example_limit=limit
+        )
+
+        source: str | None = None
+        if isinstance(data, str | os.PathLike):
+            source = str(data)
+            result = self._scan_file(Path(data), model, method, tokenizer, jobs, progress)
+        else:
+            spec = _ScanSpec(model, method, None, None, limit)
+            result = _scan(
+                self.validator, _object_lines(data), tokenizer, spec, track_duplicates=False
+            )
+        findings = [*result.findings, *self.validator.finish(result.state)]
+
+        counts = result.counts
+        n = len(counts)
+        total = sum(counts)
+        if limit is None:
+            billed, n_truncated = total, 0
+        else:
+            billed = sum(c if c <= limit else limit for c in counts)
+            n_truncated = sum(1 for c in counts if c > limit)
+        epochs = n_epochs if n_epochs is not None else default_epochs(n)
+        training_tokens = billed * epochs
+        assert price.training_per_1m is not None
+        cost = Decimal(training_tokens) * price.training_per_1m / _MILLION
+        if lifecycle:
+            from finetune_kit.lifecycle import lifecycle_findings
+
+            findings.extend(lifecycle_findings(model, today=today or self.prices.date))
+        return TrainingEstimate(
+            model=model,
+            base_model=price.model,
+            method=method if method is not None else _method_of(result.state),
+            n_examples=n,
+            n_skipped=result.state.n_examples - n,
+            billed_tokens_per_epoch=billed,
+            total_tokens_per_epoch=total,
+            n_epochs=epochs,
+            epochs_from_default=n_epochs is None,
+            training_tokens=training_tokens,
+            training_cost=cost,
+            price_per_1m=price.training_per_1m,
+            currency=price.currency,
+            prices_as_of=self.prices.date,
+            price_source=price.source,
+            token_limit=limit,
+            n_truncated=n_truncated,
+            token_stats=_token_stats(counts),
+            token_counts=counts,
+            findings=tuple(findings),
+            stats=result.state.stats(),
+            source=source,
+        )
+
+    def estimate_usage(
+        self,
+        input_tokens: int,
+        output_tokens: int,
+        requests_per_day: int,
+        days: int = 30,
+        model: str | None = None,
+        *,
+        cached_input_tokens: int = 0,
+        input_per_1m: Decimal | float | str | None = None,
+        output_per_1m: Decimal | float | str | None = None,
+        cached_input_per_1m: Decimal | float | str | None = None,
+    ) -> UsageEstimate:
+        """Project the cost of calling a fine-tuned model.
+
+        Prices come from the table for ``model`` (the fine-tuned inference prices of its base
+        model) unless given explicitly; explicit prices win. Prices are per 1M tokens: for a
+        per-1K price multiply by 1,000.
+
+        Args:
+            input_tokens: Input tokens per request (including cached ones).
+            output_tokens: Output tokens per request.
+            requests_per_day: Requests per day.
+            days: Days in the period (default 30).
+            model: The fine-tuned model or its base (alias, snapshot or ``ft:`` name).
+            cached_input_tokens: Of the input tokens, how many are billed at the cached price.
+            input_per_1m: Input price per 1M tokens.
+            output_per_1m: Output price per 1M tokens.
+            cached_input_per_1m: Cached input price per 1M tokens (default: the table's, else
+                the input price).
+
+        Returns:
+            The [`UsageEstimate`][finetune_kit.UsageEstimate].
+
+        Raises:
+            ConfigError: A count is negative, or a price is missing.
+            UnknownModelError: ``model`` is not in the price table.
+
+        Examples:
+            >>> est = CostEstimator().estimate_usage(
+            ...     2000, 2000, 500, input_per_1m=12, output_per_1m=16
+            ... )
+            >>> str(est.daily_cost), str(est.period_cost)
+            ('28', '840')
+        """
+        for name, value in (
+            ("input_tokens", input_tokens),
+            ("output_tokens", output_tokens),
+            ("requests_per_day", requests_per_day),
+            ("cached_input_tokens", cached_input_tokens),
+        ):
+            if value < 0:
+                raise ConfigError(f"{name} must be >= 0, not {value}")
+        if days < 1:
+            raise ConfigError(f"days must be at least 1, not {days}")
+        if cached_input_tokens > input_tokens:
+            raise ConfigError("cached_input_tokens cannot exceed input_tokens")
+        price = self.prices.get(model) if model is not None else None
+        in_price = _pick(input_per_1m, price.input_per_1m if price else None)
+        out_price = _pick(output_per_1m, price.output_per_1m if price else None)
+        cached_price = _pick(cached_input_per_1m, price.cached_input_per_1m if price else None)
+        if in_price is None or out_price is None:
+            raise ConfigError(
+                "no inference price: give a model from the price table or both the input "
+                "and output prices",
+                hint="CLI: --model MODEL, or --input-price-per-1k and --output-price-per-1k",
+            )
+        if cached_input_tokens and cached_price is None:
+            cached_price = in_price
+        fresh = input_tokens - cached_input_tokens
+        per_request = (
+            Decimal(fresh) * in_price
+            + Decimal(cached_input_tokens) * (cached_price or Decimal(0))
+            + Decimal(output_tokens) * out_price
+        ) / _MILLION
+        daily = per_request * requests_per_day
+        return UsageEstimate(
+            model=price.model if price else None,
+            input_tokens=input_tokens,
+            cached_input_tokens=cached_input_tokens,
+            output_tokens=output_tokens,
+            requests_per_day=requests_per_day,
+            days=days,
+            input_per_1m=in_price,
+            cached_input_per_1m=cached_price if cached_input_tokens else None,
+            output_per_1m=out_price,
+            cost_per_request=_normal(per_request),
+            daily_cost=_normal(daily),
+            period_cost=_normal(daily * days),
+            currency=price.currency if price else self.prices.currency,
+            prices_as_of=self.prices.date if price else None,
+        )
+
+    def _scan_file(
+        self,
+        path: Path,
+        model: str,
+        method: Method | None,
+        tokenizer: Tokenizer,
+        jobs: int | None,
+        progress: ProgressCallback | None,
+    ) -> _ScanResult:
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError as exc:
+            raise DataError("file not found", file=path, hint="check the path") from exc
+        except OSError as exc:
+            raise DataError(f"cannot read file: {exc.strerror}", file=path) from exc
+        if path.is_dir():
+            raise DataError("is a directory, not a file", file=path)
+        workers = jobs if jobs is not None else (os.cpu_count() or 1)
+        file = str(path)
+        limit = tokenizer.example_limit
+        if workers <= 1 or size < PARALLEL_MIN_BYTES or not _ships_to_workers(self.validator):
+            spec = _ScanSpec(model, method, None, file, limit)
+            lines: Iterable[Line] = iter_jsonl(path)
+            if progress is not None:
+                lines = _tracked(lines, size, progress)
+            return _scan(self.validator, lines, tokenizer, spec, track_duplicates=False)
+
+        fmt = None if method is not None else _first_format(file)
+        spec = _ScanSpec(model, method, fmt, file, limit)
+        n_parts = workers * max(1, math.ceil(size / (_CHUNK_BYTES * workers)))
+        ranges = split_ranges(path, n_parts)
+        with ProcessPoolExecutor(
+            max_workers=min(workers, len(ranges)),
+            initializer=_init_worker,
+            initargs=(tokenizer.encoding_name, self.validator),
+        ) as pool:
+            futures = [pool.submit(_scan_range, file, s, e, spec) for s, e in ranges]
+            return _merge(_in_order(futures, ranges, size, progress))
+
+
+def _method_of(state: _FileState) -> str:
+    """The method matching the file's most common format (when no method was asked for)."""
+    common = state.formats.most_common(1)
+    return "dpo" if common and common[0][0] == "preference" else "supervised"
+
+
+def _in_order(
+    futures: list[Future[_ScanResult]],
+    ranges: list[tuple[int, int]],
+    total: int,
+    progress: ProgressCallback | None,
+) -> Iterator[_ScanResult]:
+    """Yield results in file order, reporting progress as any range completes."""
+    sizes = {id(f): e - s for f, (s, e) in zip(futures, ranges, strict=True)}
+    pending = set(futures)
+    done_bytes = 0
+
+    def settle(finished: Iterable[Future[_ScanResult]]) -> None:
+        nonlocal done_bytes
+        for f in finished:
+            if f in pending:
+                pending.discard(f)
+                done_bytes += sizes[id(f)]
+                if progress is not None:
+                    progress(done_bytes, total)
+
+    for fut in futures:
+        while not fut.done():
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            settle(finished)
+        settle([fut])
+        yield fut.result()
+
+
+def _object_lines(items: Iterable[Any]) -> Iterator[Line]:
+    for i, item in enumerate(items):
+        value = item.to_dict() if hasattr(item, "to_dict") else item
+        yield Line(i + 1, b"", value, None)

@@ -1,0 +1,299 @@
+from __future__ import annotations
+
+import io
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from rich.console import Console
+
+import finetune_kit.cost.estimator as cost
+from conftest import WriteLines, good_example
+from finetune_kit.cost.estimator import CostEstimator, default_epochs
+from finetune_kit.errors import ConfigError, DataError, UnknownModelError
+from finetune_kit.tokens.counting import Tokenizer
+from finetune_kit.validation.engine import validate
+
+
+def cookbook_epochs(n: int) -> int:
+    epochs = 3
+    if n * 3 < 100:
+        epochs = min(25, 100 // n)
+    elif n * 3 > 25_000:
+        epochs = max(1, 25_000 // n)
+    return epochs
+
+
+@pytest.mark.parametrize(
+    ("n", "epochs"),
+    [
+        (1, 25),
+        (9, 11),
+        (10, 10),
+        (33, 3),
+        (34, 3),
+        (100, 3),
+        (8_333, 3),
+        (8_334, 2),
+        (25_000, 1),
+        (100_000, 1),
+    ],
+)
+def test_default_epochs_at_the_boundaries(n: int, epochs: int) -> None:
+    assert default_epochs(n) == epochs == cookbook_epochs(n)
+
+
+def test_default_epochs_of_nothing_is_the_target() -> None:
+    assert default_epochs(0) == 3
+
+
+@pytest.mark.parametrize(
+    ("tokens", "rpd", "daily", "period"),
+    [(4_000, 1_000, Decimal(112), Decimal(3_360)), (2_000, 500, Decimal(28), Decimal(840))],
+)
+def test_the_tutorials_usage_scenarios(
+    tokens: int, rpd: int, daily: Decimal, period: Decimal
+) -> None:
+    # $0.012 / 1K input and $0.016 / 1K output, given per 1M
+    explicit = CostEstimator().estimate_usage(
+        tokens, tokens, rpd, input_per_1m=12, output_per_1m=16
+    )
+    from_table = CostEstimator(as_of="2023-09-01").estimate_usage(
+        tokens, tokens, rpd, model="gpt-3.5-turbo"
+    )
+    for est in (explicit, from_table):
+        assert (est.daily_cost, est.period_cost, est.days) == (daily, period, 30)
+        assert est.to_dict()["daily_cost"] == float(daily)
+        assert est.to_dict()["period_cost"] == float(period)
+    assert from_table.model == "gpt-3.5-turbo-0613"
+
+
+def test_usage_with_cached_input_and_explicit_prices_winning() -> None:
+    est = CostEstimator().estimate_usage(
+        1_000_000, 1_000_000, 1, 1, "gpt-4o-mini", cached_input_tokens=400_000, output_per_1m=2
+    )
+    # 600K fresh x 0.30 + 400K cached x 0.15 + 1M out x 2 (overridden) = 0.18 + 0.06 + 2
+    assert est.cost_per_request == Decimal("2.24")
+    assert est.to_dict()["cost_per_request"] == 2.24
+    assert "$2.24" in est._repr_html_()
+
+
+def test_usage_needs_prices() -> None:
+    with pytest.raises(ConfigError, match="no inference price"):
+        CostEstimator().estimate_usage(1, 1, 1, input_per_1m=1)
+    with pytest.raises(ConfigError):
+        CostEstimator().estimate_usage(-1, 1, 1, model="gpt-4o-mini")
+    with pytest.raises(UnknownModelError):
+        CostEstimator().estimate_usage(1, 1, 1, model="gpt-9")
+
+
+def test_tutorial_training_figure_is_cents_not_hundreds() -> None:
+    # 100K training tokens at $0.008 / 1K: the tutorial said $800; it is $0.80 per epoch.
+    per_1m = Decimal("0.008") * 1000
+    assert Decimal(100_000) * per_1m / Decimal(1_000_000) == Decimal("0.8")
+
+
+def test_training_estimate_prices_capped_tokens_times_epochs(write_lines: WriteLines) -> None:
+    examples = [good_example(i) for i in range(20)]
+    for i, ex in enumerate(examples):
+        ex["messages"][2]["content"] += " forsooth" * i
+    path = write_lines(examples)
+    tok = Tokenizer.for_model("gpt-4o-mini")
+    counts = [tok.count_raw(ex) for ex in examples]
+    limit = sorted(counts)[10]  # about half the examples are over it
+    est = CostEstimator().estimate_training(path, "gpt-4o-mini", token_limit=limit, lifecycle=False)
+    assert est.base_model == "gpt-4o-mini-2024-07-18"
+    assert list(est.token_counts) == counts
+    assert est.billed_tokens_per_epoch == sum(min(c, limit) for c in counts)
+    assert est.total_tokens_per_epoch == sum(counts)
+    assert est.n_truncated == sum(c > limit for c in counts)
+    assert est.n_epochs == 5 and est.epochs_from_default  # 20 examples -> 100 // 20
+    assert est.training_tokens == est.billed_tokens_per_epoch * 5
+    assert est.training_cost == Decimal(est.training_tokens) * Decimal(3) / Decimal(1_000_000)
+    assert {f.code for f in est.warnings} == {"example_too_long"}
+    assert est.ok
+
+
+def test_token_stats_are_true_percentiles(write_lines: WriteLines) -> None:
+    examples = [good_example(i) for i in range(37)]
+    for i, ex in enumerate(examples):
+        ex["messages"][2]["content"] += " verily" * (i * 7 % 23)
+    est = CostEstimator().estimate_training(write_lines(examples), "gpt-4o-mini")
+    counts = np.array(est.token_counts)
+    for key, q in (("p5", 5), ("median", 50), ("p95", 95)):
+        assert est.token_stats[key] == pytest.approx(np.percentile(counts, q))
+    assert est.token_stats["min"] == counts.min() and est.token_stats["max"] == counts.max()
+    assert est.token_stats["mean"] == pytest.approx(counts.mean(), abs=0.01)
+
+
+def test_errors_are_reported_and_the_rest_is_counted(write_lines: WriteLines) -> None:
+    lines: list[Any] = [good_example(i) for i in range(12)]
+    lines[3] = "not json"
+    lines[7] = {"messages": [{"role": "user", "content": "no answer"}]}
+    est = CostEstimator().estimate_training(write_lines(lines), "gpt-4o-mini", n_epochs=2)
+    assert [(f.line, f.code) for f in est.errors] == [
+        (4, "invalid_json"),
+        (8, "missing_assistant_message"),
+    ]
+    assert (est.n_examples, est.n_skipped, est.n_epochs) == (10, 1, 2)
+    assert not est.ok
+
+
+def test_in_memory_examples_and_typed_examples() -> None:
+    from finetune_kit.schema import Example
+
+    dicts = [good_example(i) for i in range(10)]
+    typed = [Example.model_validate(d) for d in dicts]
+    a = CostEstimator().estimate_training(dicts, "gpt-4o-mini")
+    b = CostEstimator().estimate_training(typed, "gpt-4o-mini")
+    assert a.to_dict() == b.to_dict()
+    assert a.source is None and a.n_examples == 10
+    dup = CostEstimator().estimate_training([*dicts, dicts[0]], "gpt-4o-mini", lifecycle=False)
+    assert [(f.line, f.code) for f in dup.warnings] == [(11, "duplicate_example")]
+
+
+def test_preference_data_with_dpo(write_lines: WriteLines) -> None:
+    pref = [
+        {
+            "input": {"messages": [{"role": "user", "content": f"Question {i}?"}]},
+            "preferred_output": [{"role": "assistant", "content": "A fine answer, good sir."}],
+            "non_preferred_output": [{"role": "assistant", "content": "Dunno."}],
+        }
+        for i in range(10)
+    ]
+    path = write_lines(pref)
+    est = CostEstimator().estimate_training(path, "gpt-4.1-mini", method="dpo")
+    assert est.ok and est.method == "dpo" and est.n_examples == 10
+    assert est.price_per_1m == Decimal(5)
+    with pytest.raises(ConfigError, match="does not support dpo"):
+        CostEstimator().estimate_training(path, "gpt-4o-mini", method="dpo")
+    wrong = CostEstimator().estimate_training(path, "gpt-4.1-mini")  # supervised by default
+    assert {f.code for f in wrong.errors} == {"wrong_format_for_method"}
+
+
+def test_overrides_and_historical_prices(write_lines: WriteLines) -> None:
+    path = write_lines([good_example(i) for i in range(10)])
+    est = CostEstimator().estimate_training(path, "gpt-4o-mini", training_per_1m="1.5")
+    assert est.price_per_1m == Decimal("1.5") and "overridden" in est.price_source
+    old = CostEstimator(as_of="2023-09-01").estimate_training(path, "gpt-3.5-turbo")
+    assert (old.base_model, old.price_per_1m, old.token_limit) == ("gpt-3.5-turbo-0613", 8, 4096)
+
+
+def test_bad_arguments(write_lines: WriteLines, tmp_path: Path) -> None:
+    path = write_lines([good_example(i) for i in range(10)])
+    with pytest.raises(ConfigError):
+        CostEstimator().estimate_training(path, "gpt-4o-mini", n_epochs=0)
+    with pytest.raises(ConfigError):
+        CostEstimator().estimate_training(path, "gpt-4o-mini", jobs=0)
+    with pytest.raises(UnknownModelError):
+        CostEstimator().estimate_training(path, "gpt-4o-mni")
+    with pytest.raises(DataError, match="file not found"):
+        CostEstimator().estimate_training(tmp_path / "missing.jsonl", "gpt-4o-mini")
+
+
+def test_estimate_renders_for_notebooks_and_terminals(write_lines: WriteLines) -> None:
+    est = CostEstimator().estimate_training(
+        write_lines([good_example(i) for i in range(10)]), "gpt-4o-mini"
+    )
+    assert "training cost" in est._repr_html_()
+    buf = io.StringIO()
+    Console(file=buf, width=100).print(est)
+    assert "billed tokens per epoch" in buf.getvalue()
+    data = json.loads(json.dumps(est.to_dict()))
+    assert {"n_examples", "billed_tokens_per_epoch", "n_epochs", "training_tokens"} <= set(data)
+    assert isinstance(data["training_cost"], float) and data["currency"] == "USD"
+
+
+# -- parallel == serial ------------------------------------------------------------------------
+
+
+def _messy_dataset() -> list[Any]:
+    """Errors and duplicates spread over the whole file (and so over many byte ranges)."""
+    lines: list[Any] = [good_example(i) for i in range(240)]
+    for i in range(5, 240, 37):
+        lines[i] = "{broken json"
+    for i in range(11, 240, 53):
+        lines[i] = {"messages": [{"role": "user", "content": f"alone {i}"}]}
+    lines[20] = ""
+    lines[60] = good_example(1)  # duplicate of line 2, in another range
+    lines[150] = good_example(1)  # ... and again further on
+    lines[151] = good_example(1)  # ... twice in the same range
+    lines[200] = good_example(100)  # duplicate of line 101
+    lines[180] = lines[181] = good_example(300)  # first seen in a later range, twice in it
+    lines[230] = good_example(230)
+    lines[230]["messages"][2]["content"] = "long " * 400  # over the token limit below
+    lines.append("[1, 2]")
+    return lines
+
+
+@pytest.fixture
+def many_ranges(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cost, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(cost, "_CHUNK_BYTES", 2048)
+
+
+@pytest.mark.usefixtures("many_ranges")
+def test_parallel_scan_equals_serial_scan(
+    write_lines: WriteLines, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_lines(_messy_dataset())
+    merged: list[int] = []
+    real_merge = cost._merge
+
+    def spy(results: Any) -> Any:
+        results = list(results)
+        merged.append(len(results))
+        return real_merge(results)
+
+    monkeypatch.setattr(cost, "_merge", spy)
+    serial = CostEstimator().estimate_training(
+        path, "gpt-4o-mini", token_limit=300, jobs=1, lifecycle=False
+    )
+    assert merged == []
+    parallel = CostEstimator().estimate_training(
+        path, "gpt-4o-mini", token_limit=300, jobs=2, lifecycle=False
+    )
+    assert merged and merged[0] >= 8  # many byte ranges went through the process pool
+    assert parallel.to_dict() == serial.to_dict()
+    assert list(parallel.token_counts) == list(serial.token_counts)
+    assert parallel.findings == serial.findings
+    # and both equal the plain validator's report
+    report = validate(path, model="gpt-4o-mini", token_limit=300)
+    assert list(serial.findings) == report.findings
+    assert serial.stats == report.stats
+    dups = [(f.line, f.message) for f in serial.findings if f.code == "duplicate_example"]
+    assert dups == [
+        (61, "same example as line 2"),
+        (151, "same example as line 2"),
+        (152, "same example as line 2"),
+        (182, "same example as line 181"),
+        (201, "same example as line 101"),
+    ]
+    assert {f.code for f in serial.findings} >= {"invalid_json", "blank_line", "example_too_long"}
+
+
+@pytest.mark.usefixtures("many_ranges")
+def test_parallel_reports_progress_and_detects_the_format(write_lines: WriteLines) -> None:
+    path = write_lines(["oops", *[good_example(i) for i in range(200)]])
+    seen: list[tuple[int, int]] = []
+    est = CostEstimator().estimate_training(
+        path, "gpt-4o-mini", method=None, jobs=2, progress=lambda d, t: seen.append((d, t))
+    )
+    size = path.stat().st_size
+    assert seen[-1] == (size, size)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    assert est.n_examples == 200 and est.method == "supervised"
+    serial = CostEstimator().estimate_training(path, "gpt-4o-mini", method=None, jobs=1)
+    assert est.to_dict() == serial.to_dict()
+
+
+def test_serial_progress_ends_at_the_file_size(write_lines: WriteLines) -> None:
+    path = write_lines([good_example(i) for i in range(10)])
+    seen: list[tuple[int, int]] = []
+    CostEstimator().estimate_training(
+        path, "gpt-4o-mini", progress=lambda d, t: seen.append((d, t))
+    )
+    assert seen[-1] == (path.stat().st_size,) * 2

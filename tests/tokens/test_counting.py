@@ -1,0 +1,261 @@
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+import pytest
+import tiktoken
+import tiktoken.load
+import tiktoken.registry
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from finetune_kit.errors import TokenizerUnavailable, UnknownModelError
+from finetune_kit.tokens.counting import (
+    Tokenizer,
+    encoding_name_for_model,
+    image_tokens,
+)
+
+
+@functools.cache
+def tokenizer(encoding: str) -> Tokenizer:
+    return Tokenizer(encoding)
+
+
+def cookbook_count(messages: list[dict[str, Any]], encoding: str) -> int:
+    """The data-prep notebook's num_tokens_from_messages, written out independently."""
+    enc = tiktoken.get_encoding(encoding)
+    total = 0
+    for message in messages:
+        total += 3
+        for key, value in message.items():
+            total += len(enc.encode(value))
+            if key == "name":
+                total += 1
+    return total + 3
+
+
+# Text the notebook can encode: any Unicode except lone surrogates and special-token markers.
+TEXT = st.text(
+    alphabet=st.characters(exclude_categories=("Cs",)),
+    max_size=120,
+).filter(lambda s: "<|" not in s)
+MIXED = st.one_of(
+    TEXT,
+    st.sampled_from(
+        [
+            "Good morrow, gentle user!",
+            "café naïve résumé — déjà vu",
+            "模型训练数据回答问题",
+            "こんにちは、お元気ですか",
+            "emoji 🤖🎉 and tabs\tand\nnewlines",
+            "   leading and trailing spaces   ",
+        ]
+    ),
+)
+MESSAGE = st.builds(
+    lambda role, content, name: {
+        "role": role,
+        "content": content,
+        **({"name": name} if name else {}),
+    },
+    st.sampled_from(["system", "user", "assistant"]),
+    MIXED,
+    st.one_of(st.none(), st.from_regex(r"[A-Za-z0-9_]{1,12}", fullmatch=True)),
+)
+CONVERSATION = st.lists(MESSAGE, min_size=1, max_size=8)
+
+
+@pytest.mark.parametrize("encoding", ["cl100k_base", "o200k_base"])
+@settings(max_examples=150, deadline=None)
+@given(messages=CONVERSATION)
+def test_counts_equal_the_cookbook_method(encoding: str, messages: list[dict[str, Any]]) -> None:
+    tok = tokenizer(encoding)
+    assert tok.count_raw({"messages": messages}, "chat") == cookbook_count(messages, encoding)
+
+
+@settings(max_examples=60, deadline=None)
+@given(conversations=st.lists(CONVERSATION, min_size=1, max_size=12))
+def test_a_tiny_cache_gives_the_same_counts(conversations: list[list[dict[str, Any]]]) -> None:
+    small = Tokenizer("cl100k_base", cache_entries=2, cache_chars=40)
+    uncached = Tokenizer("cl100k_base", cache_entries=0)
+    for messages in conversations * 2:  # repeats hit the cache
+        expected = cookbook_count(messages, "cl100k_base")
+        assert small.count_raw({"messages": messages}) == expected
+        assert uncached.count_raw({"messages": messages}) == expected
+
+
+def test_name_adds_one_token_on_top_of_its_value() -> None:
+    tok = tokenizer("cl100k_base")
+    plain = {"role": "user", "content": "Hi"}
+    named = {**plain, "name": "Bob"}
+    diff = tok.count_raw({"messages": [named]}) - tok.count_raw({"messages": [plain]})
+    assert diff == tok.count_text("Bob") + 1
+
+
+def test_weight_is_not_counted() -> None:
+    tok = tokenizer("o200k_base")
+    msg = {"role": "assistant", "content": "Aye."}
+    assert tok.count_raw({"messages": [{**msg, "weight": 0}]}) == tok.count_raw({"messages": [msg]})
+
+
+def test_special_token_text_counts_as_plain_text() -> None:
+    tok = tokenizer("cl100k_base")
+    enc = tiktoken.get_encoding("cl100k_base")
+    text = "end<|endoftext|>"
+    assert tok.count_text(text) == len(enc.encode(text, disallowed_special=()))
+
+
+def test_text_parts_count_their_text_and_images_a_fixed_estimate() -> None:
+    tok = tokenizer("o200k_base")
+    as_string = {"messages": [{"role": "user", "content": "Describe this."}]}
+    as_parts = {
+        "messages": [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "Describe this."},
+                    {"type": "image_url", "image_url": {"url": "https://x/a.png", "detail": "low"}},
+                    {"type": "image_url", "image_url": {"url": "https://x/b.png"}},
+                ],
+            }
+        ]
+    }
+    assert tok.count_raw(as_parts) == tok.count_raw(as_string) + 85 + 765
+
+
+@pytest.mark.parametrize(
+    ("size", "detail", "expected"),
+    [
+        ((None, None), "low", 85),
+        ((None, None), "auto", 765),
+        ((1024, 1024), "high", 765),
+        ((2048, 4096), "high", 1105),
+        ((512, 512), "high", 255),
+        ((4096, 8192), "low", 85),
+    ],
+)
+def test_image_tokens_follow_the_tile_formula(
+    size: tuple[int | None, int | None], detail: str, expected: int
+) -> None:
+    assert image_tokens(*size, detail=detail) == expected
+
+
+def test_tool_calls_count_name_and_arguments_and_tools_their_json() -> None:
+    tok = tokenizer("o200k_base")
+    tools = [{"type": "function", "function": {"name": "get_weather", "parameters": {}}}]
+    call = {"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}
+    base = [{"role": "user", "content": "Weather?"}]
+    with_call = [*base, {"role": "assistant", "tool_calls": [call]}]
+    plain = tok.count_raw({"messages": [*base, {"role": "assistant"}]})
+    assert tok.count_raw({"messages": with_call}) == plain + tok.count_text(
+        "get_weather"
+    ) + tok.count_text("{}")
+    compact = json.dumps(tools, ensure_ascii=False, separators=(",", ":"))
+    assert tok.count_raw({"messages": base, "tools": tools}) == tok.count_raw(
+        {"messages": base}
+    ) + tok.count_text(compact)
+
+
+def test_preference_example_counts_input_plus_preferred_output() -> None:
+    tok = tokenizer("o200k_base")
+    user = {"role": "user", "content": "Hello?"}
+    good = {"role": "assistant", "content": "Good morrow!"}
+    bad = {"role": "assistant", "content": "Hi."}
+    pref = {
+        "input": {"messages": [user]},
+        "preferred_output": [good],
+        "non_preferred_output": [bad],
+    }
+    assert tok.count_raw(pref, "preference") == tok.count_raw({"messages": [user, good]})
+    assert tok.count(pref) == tok.count_raw(pref, "preference")
+
+
+def test_count_accepts_typed_examples() -> None:
+    from finetune_kit.schema import Example, Message
+
+    ex = Example(
+        messages=[Message(role="user", content="Hi"), Message(role="assistant", content="Hail!")]
+    )
+    tok = tokenizer("o200k_base")
+    assert tok.count(ex) == tok.count_raw(ex.to_dict())
+    assert tok.count_messages(ex.messages) == tok.count_raw(ex.to_dict())
+
+
+@pytest.mark.parametrize(
+    ("model", "encoding"),
+    [
+        ("gpt-4o-mini-2024-07-18", "o200k_base"),
+        ("gpt-4o-mini", "o200k_base"),
+        ("gpt-4o-2024-08-06", "o200k_base"),
+        ("gpt-4.1-nano-2025-04-14", "o200k_base"),
+        ("o4-mini-2025-04-16", "o200k_base"),
+        ("ft:gpt-4o-mini-2024-07-18:org::abc", "o200k_base"),
+        ("ft:gpt-3.5-turbo-0125:org:suffix:id:ckpt-step-10", "cl100k_base"),
+        ("gpt-3.5-turbo", "cl100k_base"),
+        ("gpt-4-0613", "cl100k_base"),
+        ("babbage-002", "cl100k_base"),
+        ("davinci-002", "cl100k_base"),
+    ],
+)
+def test_model_names_map_to_their_encoding(model: str, encoding: str) -> None:
+    assert encoding_name_for_model(model) == encoding
+
+
+def test_family_fallback_when_tiktoken_does_not_know_the_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def unknown(name: str) -> str:
+        raise KeyError(name)
+
+    monkeypatch.setattr(tiktoken, "encoding_name_for_model", unknown)
+    assert encoding_name_for_model("gpt-4.1-mini-2025-04-14") == "o200k_base"
+    assert encoding_name_for_model("ft:gpt-3.5-turbo-0613:o::x") == "cl100k_base"
+    assert encoding_name_for_model("davinci-002") == "cl100k_base"
+
+
+def test_unknown_model_lists_close_matches() -> None:
+    with pytest.raises(UnknownModelError) as info:
+        encoding_name_for_model("gtp-4o-mini")
+    assert "gpt-4o-mini" in info.value.suggestions
+    assert "gpt-4o-mini" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("model", "limit"),
+    [("gpt-3.5-turbo", 16_385), ("gpt-4o-mini", 65_536), ("gpt-4-0613", None)],
+)
+def test_for_model_knows_the_per_example_limit(model: str, limit: int | None) -> None:
+    assert Tokenizer.for_model(model).example_limit == limit
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        OSError("network is unreachable"),
+        pytest.param("requests", id="requests-ConnectionError"),
+    ],
+)
+def test_offline_without_cache_raises_tokenizer_unavailable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any, failure: Any
+) -> None:
+    import requests
+
+    exc = (
+        requests.exceptions.ConnectionError("Max retries exceeded")
+        if failure == "requests"
+        else failure
+    )
+
+    def no_network(blobpath: str) -> bytes:
+        raise exc
+
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))  # an empty cache
+    monkeypatch.setattr(tiktoken.registry, "ENCODINGS", {})  # forget loaded encodings
+    monkeypatch.setattr(tiktoken.load, "read_file", no_network)
+    with pytest.raises(TokenizerUnavailable) as info:
+        Tokenizer("o200k_base")
+    assert "TIKTOKEN_CACHE_DIR" in str(info.value)
+    assert info.value.__cause__ is exc

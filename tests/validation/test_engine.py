@@ -1,0 +1,296 @@
+from __future__ import annotations
+
+import json
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import finetune_kit
+from conftest import WriteLines, good_example
+from finetune_kit import Example, Problem, Rule, RuleContext, Severity, Validator, validate
+from finetune_kit.validation import engine as validation_module
+
+U = '{"role": "user", "content": "Q?"}'
+A = '{"role": "assistant", "content": "A."}'
+CALL = '{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}'
+
+# Thirty lines, each with exactly one defect (and so exactly one finding).
+THIRTY: list[tuple[str | bytes, str]] = [
+    ("not json", "invalid_json"),
+    ('{"messages": [' + U + ", " + A + "]} {}", "trailing_data"),
+    ("[1, 2]", "not_an_object"),
+    ('{"messages": [{"role": "user", "content": "caf\xe9"}, ' + A + "]}", "invalid_utf8"),
+    ("", "blank_line"),
+    ('{"prompt": "p", "completion": "c"}', "legacy_completion_format"),
+    ("{}", "missing_messages"),
+    ('{"messages": "hello"}', "messages_not_list"),
+    ('{"messages": []}', "empty_messages"),
+    ('{"messages": [' + U + ", 7, " + A + "]}", "message_not_object"),
+    ('{"messages": [' + U + ", " + A + '], "extra": 1}', "unknown_key"),
+    ('{"messages": [{"content": "Q?"}, ' + A + "]}", "missing_role"),
+    ('{"messages": [' + U + ', {"role": "bot", "content": "A."}, ' + A + "]}", "unknown_role"),
+    ('{"messages": [{"role": "user", "content": {"t": 1}}, ' + A + "]}", "invalid_content_type"),
+    ('{"messages": [{"role": "user"}, ' + A + "]}", "missing_content"),
+    ('{"messages": [' + U + ', {"role": "assistant", "content": ""}]}', "empty_assistant_message"),
+    (
+        '{"messages": [' + U + ', {"role": "assistant", "content": "A.", "weight": 2}]}',
+        "invalid_weight",
+    ),
+    (
+        '{"messages": [{"role": "user", "content": "Q?", "weight": 0}, ' + A + "]}",
+        "weight_on_non_assistant",
+    ),
+    (
+        '{"messages": [' + U + ', {"role": "assistant", "tool_calls": [{"id": "c1", "type": '
+        '"function", "function": {"arguments": "{}"}}]}]}',
+        "invalid_tool_call",
+    ),
+    (
+        '{"messages": [' + U + ', {"role": "assistant", "tool_calls": [{"id": "c1", "type": '
+        '"function", "function": {"name": "f", "arguments": "[1]"}}]}]}',
+        "invalid_tool_arguments",
+    ),
+    (
+        '{"messages": [' + U + ', {"role": "assistant", "tool_calls": [' + CALL + "]}, "
+        '{"role": "tool", "content": "r"}, ' + A + "]}",
+        "missing_tool_call_id",
+    ),
+    (
+        '{"messages": [' + U + ', {"role": "assistant", "tool_calls": [' + CALL + "]}, "
+        '{"role": "tool", "tool_call_id": "zz", "content": "r"}, ' + A + "]}",
+        "unknown_tool_call_id",
+    ),
+    (
+        '{"messages": [{"role": "user", "content": [{"type": "video", "video": 1}]}, ' + A + "]}",
+        "unknown_content_part",
+    ),
+    (
+        '{"messages": [{"role": "user", "content": [{"type": "text", "text": 5}]}, ' + A + "]}",
+        "invalid_content_part",
+    ),
+    (
+        '{"messages": [' + U + ', {"role": "assistant", "content": [{"type": "image_url", '
+        '"image_url": {"url": "https://x/a.png"}}]}]}',
+        "image_in_assistant_message",
+    ),
+    (
+        '{"messages": [{"role": "user", "content": "Q?", "name": 3}, ' + A + "]}",
+        "invalid_field_type",
+    ),
+    (
+        '{"messages": [' + U + ', {"role": "assistant", "content": "<|endoftext|>"}]}',
+        "special_token",
+    ),
+    ('{"messages": [' + U + "]}", "missing_assistant_message"),
+    (
+        '{"messages": [' + U + ', {"role": "assistant", "content": "A.", "weight": 0}]}',
+        "nothing_to_train_on",
+    ),
+    ('{"messages": [{"role": "system", "content": "  "}, ' + U + ", " + A + "]}", "empty_content"),
+]
+
+
+def _thirty_lines() -> list[str | bytes]:
+    out: list[str | bytes] = []
+    for text, code in THIRTY:
+        out.append(text.encode("cp1252") if code == "invalid_utf8" else text)
+    return out
+
+
+def test_thirty_defects_on_thirty_lines_give_thirty_findings(write_lines: WriteLines) -> None:
+    assert len({code for _, code in THIRTY}) == 30
+    path = write_lines(_thirty_lines())
+    report = validate(path)
+    got = [(f.line, f.code) for f in report.findings]
+    assert got == [(i + 1, code) for i, (_, code) in enumerate(THIRTY)]
+
+
+def test_every_problem_of_a_line_is_reported_not_just_the_first() -> None:
+    bad: dict[str, Any] = {"messages": [{"role": "bot", "content": 5, "weight": 3}], "x": 1}
+    codes = {f.code for f in validate([bad]).findings}
+    assert {"unknown_role", "invalid_content_type", "invalid_weight", "unknown_key"} <= codes
+
+
+def test_in_memory_line_is_row_index_plus_one() -> None:
+    rows = [good_example(i) for i in range(10)]
+    rows[6] = {"messages": []}
+    report = validate(rows)
+    assert [(f.line, f.code) for f in report.errors] == [(7, "empty_messages")]
+
+
+def test_report_json_contract(write_lines: WriteLines) -> None:
+    report = validate(write_lines(_thirty_lines()[:3]))
+    data = json.loads(report.to_json())
+    assert set(data) == {"errors", "warnings", "stats"}
+    for entry in data["errors"] + data["warnings"]:
+        assert set(entry) == {"line", "code", "severity", "message", "hint", "field"}
+    assert data["errors"][-1]["line"] is None  # too_few_examples is file-level
+    assert data["stats"]["n_lines"] == 3
+
+
+def test_report_renders_as_dataframe_and_html(write_lines: WriteLines) -> None:
+    report = validate(write_lines(_thirty_lines()))
+    df = report.to_dataframe()
+    assert list(df.columns) == ["line", "code", "severity", "field", "message", "hint"]
+    assert len(df) == 30
+    html = report._repr_html_()
+    assert "<table>" in html and "invalid_json" in html
+    assert "NOT OK" in repr(report)
+
+
+def test_stats_count_examples_without_system_or_user_and_message_lengths() -> None:
+    no_system = {
+        "messages": [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "A"}]
+    }
+    rows = [good_example(i) for i in range(9)] + [no_system]
+    stats = validate(rows).stats
+    assert stats["n_examples"] == 10
+    assert stats["examples_without_system_message"] == 1
+    assert stats["examples_without_user_message"] == 0
+    assert stats["messages_per_example"]["distribution"] == {"2": 1, "3": 9}
+
+
+def test_custom_rule_runs_with_its_code_severity_and_hint() -> None:
+    validator = Validator()
+
+    @validator.rule(code="no_modern_words", severity="warning", hint="say 'thee'")
+    def _rule(example: Example, ctx: RuleContext) -> Any:
+        if "you" in example.messages[-1].text:
+            yield Problem("says 'you'", field="messages[-1].content")
+
+    rows = [good_example(i) for i in range(10)]
+    rows[2]["messages"][-1]["content"] = "you"
+    report = validator.validate(rows)
+    assert [(f.line, f.code, f.severity, f.hint) for f in report.findings] == [
+        (3, "no_modern_words", Severity.WARNING, "say 'thee'")
+    ]
+
+
+def test_add_rule_with_raw_dicts_and_plain_string_messages() -> None:
+    validator = Validator()
+    validator.add_rule(
+        lambda obj, ctx: ["too many messages"] if len(obj.get("messages", [])) > 2 else [],
+        code="short_only",
+        hint="keep it short",
+        typed=False,
+        formats=("chat",),
+    )
+    report = validator.validate([good_example(i) for i in range(10)])
+    assert len([f for f in report.errors if f.code == "short_only"]) == 10
+
+
+def test_a_crashing_rule_becomes_a_finding_not_a_crash() -> None:
+    validator = Validator()
+    validator.add_rule(lambda ex, ctx: [1 / 0], code="broken", hint="h")
+    report = validator.validate([good_example(i) for i in range(10)])
+    assert {f.code for f in report.errors} == {"rule_failed"}
+    assert "ZeroDivisionError" in report.errors[0].message
+
+
+def test_remove_rule_disables_a_builtin_rule() -> None:
+    validator = Validator()
+    validator.remove_rule("too_few_examples")  # file-level codes are not rules: still reported
+    validator.remove_rule("missing_assistant_message")
+    report = validator.validate([{"messages": [{"role": "user", "content": "x"}]}] * 10)
+    assert "missing_assistant_message" not in {f.code for f in report.findings}
+
+
+def test_globally_registered_rule_applies_to_validate(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(validation_module, "_GLOBAL_RULES", {})
+
+    @finetune_kit.rule(code="global_check", severity="warning", hint="h")
+    def _global(example: Example, ctx: RuleContext) -> Any:
+        yield "seen"
+
+    report = validate([good_example(i) for i in range(10)])
+    assert len([f for f in report.warnings if f.code == "global_check"]) == 10
+
+
+def test_entry_point_plugins_are_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    plugin_rule = Rule("plugin_rule", lambda ex, ctx: ["from plugin"], Severity.WARNING, "hint")
+
+    class FakeEP:
+        name = "acme"
+        value = "acme:rules"
+
+        def load(self) -> Any:
+            return [plugin_rule]
+
+    monkeypatch.setattr(validation_module, "_PLUGINS", None)
+    monkeypatch.setattr(
+        metadata,
+        "entry_points",
+        lambda group: [FakeEP()] if group == "finetune_kit.rules" else [],
+    )
+    report = Validator().validate([good_example(i) for i in range(10)])
+    assert {f.code for f in report.warnings} == {"plugin_rule"}
+    monkeypatch.setattr(validation_module, "_PLUGINS", None)
+
+
+def test_bad_rule_code_is_refused() -> None:
+    with pytest.raises(finetune_kit.ConfigError):
+        Validator().add_rule(lambda ex, ctx: [], code="has space", hint="h")
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "messages",
+                    "role",
+                    "content",
+                    "weight",
+                    "tool_calls",
+                    "input",
+                    "preferred_output",
+                    "non_preferred_output",
+                    "type",
+                    "text",
+                    "image_url",
+                    "id",
+                    "function",
+                    "name",
+                    "arguments",
+                    "tool_call_id",
+                    "tools",
+                    "x",
+                ]
+            )
+            | st.text(max_size=5),
+            children,
+            max_size=5,
+        )
+    ),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(lines=st.lists(st.binary(max_size=60) | JSON_VALUES.map(json.dumps), max_size=12))
+def test_no_input_line_crashes_the_validator(lines: list[bytes | str]) -> None:
+    raw = [ln if isinstance(ln, bytes) else ln.encode() for ln in lines]
+    path = Path(f"/tmp/ftk-fuzz-{id(raw)}.jsonl")
+    try:
+        path.write_bytes(b"\n".join(r.replace(b"\n", b" ") for r in raw))
+        report = validate(path)
+    finally:
+        path.unlink(missing_ok=True)
+    for f in report.findings:
+        assert f.code and f.message and f.hint
+
+
+@settings(max_examples=300)
+@given(value=JSON_VALUES)
+def test_structurally_clean_objects_always_build_typed_models(value: Any) -> None:
+    """If no raw rule reports an error, the typed model accepts the example (no schema_error)."""
+    if not isinstance(value, dict):
+        return
+    report = Validator(min_examples=0).validate([value])
+    assert "schema_error" not in {f.code for f in report.findings}
