@@ -2,16 +2,8 @@
 
 from __future__ import annotations
 
-from finetune_kit.catalog.prices import (
-    ModelPrice,
-    PriceTable,
-    base_model_name,
-    to_decimal,
-)
+from finetune_kit.catalog import prices as _prices
+from finetune_kit.catalog.prices import *  # noqa: F403  (re-exports its __all__)
 
-__all__ = [
-    "ModelPrice",
-    "PriceTable",
-    "base_model_name",
-    "to_decimal",
-]
+__all__: list[str] = []
+__all__ += _prices.__all__

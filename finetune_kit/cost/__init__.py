@@ -2,28 +2,8 @@
 
 from __future__ import annotations
 
-from finetune_kit.cost.estimator import (
-    MAX_DEFAULT_EPOCHS,
-    MAX_TARGET_EXAMPLES,
-    MIN_DEFAULT_EPOCHS,
-    MIN_TARGET_EXAMPLES,
-    TARGET_EPOCHS,
-    CostEstimator,
-    ProgressCallback,
-    TrainingEstimate,
-    UsageEstimate,
-    default_epochs,
-)
+from finetune_kit.cost import estimator as _estimator
+from finetune_kit.cost.estimator import *  # noqa: F403  (re-exports its __all__)
 
-__all__ = [
-    "MAX_DEFAULT_EPOCHS",
-    "MAX_TARGET_EXAMPLES",
-    "MIN_DEFAULT_EPOCHS",
-    "MIN_TARGET_EXAMPLES",
-    "TARGET_EPOCHS",
-    "CostEstimator",
-    "ProgressCallback",
-    "TrainingEstimate",
-    "UsageEstimate",
-    "default_epochs",
-]
+__all__: list[str] = []
+__all__ += _estimator.__all__

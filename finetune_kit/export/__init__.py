@@ -2,36 +2,8 @@
 
 from __future__ import annotations
 
-from finetune_kit.export.convert import (
-    FIDELITY_KINDS,
-    FORMATS,
-    ExportFormat,
-    ExportReport,
-    FidelityItem,
-    FidelityKind,
-    FidelityReport,
-    TargetRule,
-    check_records,
-    export_file,
-    from_format,
-    get_format,
-    register_format,
-    to_format,
-)
+from finetune_kit.export import convert as _convert
+from finetune_kit.export.convert import *  # noqa: F403  (re-exports its __all__)
 
-__all__ = [
-    "FIDELITY_KINDS",
-    "FORMATS",
-    "ExportFormat",
-    "ExportReport",
-    "FidelityItem",
-    "FidelityKind",
-    "FidelityReport",
-    "TargetRule",
-    "check_records",
-    "export_file",
-    "from_format",
-    "get_format",
-    "register_format",
-    "to_format",
-]
+__all__: list[str] = []
+__all__ += _convert.__all__

@@ -2,52 +2,20 @@
 
 from __future__ import annotations
 
-from finetune_kit.jobs.archive import (
-    MANIFEST_NAME,
-    ArchiveIssue,
-    ArchiveReport,
-    ProgressCallback,
-    archive,
-    verify_archive,
-)
-from finetune_kit.jobs.client import (
-    AsyncJobClient,
-    JobClient,
-    RetryPolicy,
-    set_testing,
-)
-from finetune_kit.jobs.metrics import (
-    metrics_from_events,
-    parse_result_file,
-)
-from finetune_kit.jobs.models import (
-    Checkpoint,
-    FileRef,
-    Job,
-    JobError,
-    JobEvent,
-)
-from finetune_kit.jobs.shutdown import (
-    fetch_shutdown_date,
-)
+from finetune_kit.jobs import archive as _archive
+from finetune_kit.jobs import client as _client
+from finetune_kit.jobs import metrics as _metrics
+from finetune_kit.jobs import models as _models
+from finetune_kit.jobs import shutdown as _shutdown
+from finetune_kit.jobs.archive import *  # noqa: F403  (re-exports its __all__)
+from finetune_kit.jobs.client import *  # noqa: F403  (re-exports its __all__)
+from finetune_kit.jobs.metrics import *  # noqa: F403  (re-exports its __all__)
+from finetune_kit.jobs.models import *  # noqa: F403  (re-exports its __all__)
+from finetune_kit.jobs.shutdown import *  # noqa: F403  (re-exports its __all__)
 
-__all__ = [
-    "MANIFEST_NAME",
-    "ArchiveIssue",
-    "ArchiveReport",
-    "AsyncJobClient",
-    "Checkpoint",
-    "FileRef",
-    "Job",
-    "JobClient",
-    "JobError",
-    "JobEvent",
-    "ProgressCallback",
-    "RetryPolicy",
-    "archive",
-    "fetch_shutdown_date",
-    "metrics_from_events",
-    "parse_result_file",
-    "set_testing",
-    "verify_archive",
-]
+__all__: list[str] = []
+__all__ += _models.__all__
+__all__ += _client.__all__
+__all__ += _metrics.__all__
+__all__ += _archive.__all__
+__all__ += _shutdown.__all__

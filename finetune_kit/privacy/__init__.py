@@ -2,42 +2,8 @@
 
 from __future__ import annotations
 
-from finetune_kit.privacy.redaction import (
-    SECRET_ENV,
-    Detector,
-    DetectorFunc,
-    PIIFinding,
-    PIIMatch,
-    RedactionReport,
-    Redactor,
-    Strategy,
-    list_detectors,
-    pii_detector,
-    redact_example,
-    redact_file,
-    redact_text,
-    register_detector,
-    scan_example,
-    scan_text,
-    unregister_detector,
-)
+from finetune_kit.privacy import redaction as _redaction
+from finetune_kit.privacy.redaction import *  # noqa: F403  (re-exports its __all__)
 
-__all__ = [
-    "SECRET_ENV",
-    "Detector",
-    "DetectorFunc",
-    "PIIFinding",
-    "PIIMatch",
-    "RedactionReport",
-    "Redactor",
-    "Strategy",
-    "list_detectors",
-    "pii_detector",
-    "redact_example",
-    "redact_file",
-    "redact_text",
-    "register_detector",
-    "scan_example",
-    "scan_text",
-    "unregister_detector",
-]
+__all__: list[str] = []
+__all__ += _redaction.__all__

@@ -2,18 +2,8 @@
 
 from __future__ import annotations
 
-from finetune_kit.providers.azure import (
-    ENTRA_SCOPE,
-    TokenProvider,
-    azure_client,
-    entra_token_provider,
-    is_azure,
-)
+from finetune_kit.providers import azure as _azure
+from finetune_kit.providers.azure import *  # noqa: F403  (re-exports its __all__)
 
-__all__ = [
-    "ENTRA_SCOPE",
-    "TokenProvider",
-    "azure_client",
-    "entra_token_provider",
-    "is_azure",
-]
+__all__: list[str] = []
+__all__ += _azure.__all__

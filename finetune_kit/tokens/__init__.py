@@ -2,26 +2,8 @@
 
 from __future__ import annotations
 
-from finetune_kit.tokens.counting import (
-    IMAGE_LOW_DETAIL_TOKENS,
-    IMAGE_TILE_TOKENS,
-    REPLY_PRIMING_TOKENS,
-    TOKENS_PER_MESSAGE,
-    TOKENS_PER_NAME,
-    Tokenizer,
-    encoding_name_for_model,
-    image_tokens,
-    load_encoding,
-)
+from finetune_kit.tokens import counting as _counting
+from finetune_kit.tokens.counting import *  # noqa: F403  (re-exports its __all__)
 
-__all__ = [
-    "IMAGE_LOW_DETAIL_TOKENS",
-    "IMAGE_TILE_TOKENS",
-    "REPLY_PRIMING_TOKENS",
-    "TOKENS_PER_MESSAGE",
-    "TOKENS_PER_NAME",
-    "Tokenizer",
-    "encoding_name_for_model",
-    "image_tokens",
-    "load_encoding",
-]
+__all__: list[str] = []
+__all__ += _counting.__all__

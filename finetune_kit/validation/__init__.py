@@ -2,48 +2,12 @@
 
 from __future__ import annotations
 
+from finetune_kit.validation import engine as _engine
+from finetune_kit.validation import fixes as _fixes
 from finetune_kit.validation import rules  # noqa: F401  (the built-in rules register themselves)
-from finetune_kit.validation.engine import (
-    CATALOG,
-    MIN_EXAMPLES,
-    CodeInfo,
-    Finding,
-    Format,
-    LineResult,
-    Method,
-    PIIMode,
-    Problem,
-    Rule,
-    RuleContext,
-    RuleFunc,
-    Severity,
-    ValidationReport,
-    Validator,
-    detect_format,
-    rule,
-    validate,
-)
-from finetune_kit.validation.fixes import FixReport, fix_file
+from finetune_kit.validation.engine import *  # noqa: F403  (re-exports its __all__)
+from finetune_kit.validation.fixes import *  # noqa: F403  (re-exports its __all__)
 
-__all__ = [
-    "CATALOG",
-    "MIN_EXAMPLES",
-    "CodeInfo",
-    "Finding",
-    "FixReport",
-    "Format",
-    "LineResult",
-    "Method",
-    "PIIMode",
-    "Problem",
-    "Rule",
-    "RuleContext",
-    "RuleFunc",
-    "Severity",
-    "ValidationReport",
-    "Validator",
-    "detect_format",
-    "fix_file",
-    "rule",
-    "validate",
-]
+__all__: list[str] = []
+__all__ += _engine.__all__
+__all__ += _fixes.__all__

@@ -40,11 +40,14 @@ if TYPE_CHECKING:
     from finetune_kit.schema import Example, PreferenceExample
 
 __all__ = [
+    "CATALOG",
     "MIN_EXAMPLES",
+    "CodeInfo",
     "Finding",
     "Format",
     "LineResult",
     "Method",
+    "PIIMode",
     "Problem",
     "Rule",
     "RuleContext",

@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
-from test_validation import THIRTY, _thirty_lines
+from test_engine import THIRTY, _thirty_lines
 
 from conftest import WriteLines, good_example
 from finetune_kit import DataError, fix_file, validate
