@@ -30,12 +30,14 @@ def validation_report(report: ValidationReport) -> RenderableType:
     parts: list[RenderableType] = []
     if report.findings:
         table = Table(title=None, show_lines=False, expand=False)
-        table.add_column("code", style="bold")
+        groups = report.by_code()
+        # Codes are what users search for: never cut one (the text column folds instead).
+        table.add_column("code", style="bold", min_width=max(map(len, groups)), no_wrap=True)
         table.add_column("severity")
         table.add_column("count", justify="right")
         table.add_column("lines")
         table.add_column("first problem / how to fix", overflow="fold")
-        for code, group in report.by_code().items():
+        for code, group in groups.items():
             first = group[0]
             colour = "red" if first.severity.value == "error" else "yellow"
             where = f"{first.field}: " if first.field else ""
@@ -54,13 +56,19 @@ def validation_report(report: ValidationReport) -> RenderableType:
     parts.append(verdict)
     if stats:
         mpe = stats.get("messages_per_example", {})
+        well_formed = sum(mpe.get("distribution", {}).values())
+        shape = (
+            f"of the {well_formed:,} well-formed examples: messages per example min "
+            f"{mpe.get('min')}, mean {mpe.get('mean')}, max {mpe.get('max')}; without a system "
+            f"message {stats.get('examples_without_system_message', 0)}; without a user message "
+            f"{stats.get('examples_without_user_message', 0)}"
+            if well_formed
+            else "no well-formed example"
+        )
         parts.append(
             Text(
-                f"formats: {stats.get('formats', {})} · messages per example: "
-                f"min {mpe.get('min')}, mean {mpe.get('mean')}, max {mpe.get('max')} · "
-                f"without system message: {stats.get('examples_without_system_message', 0)} · "
-                f"without user message: {stats.get('examples_without_user_message', 0)} · "
-                f"duplicates: {stats.get('n_duplicates', 0)}",
+                f"{stats.get('n_lines', 0):,} lines · formats: {stats.get('formats', {})} · "
+                f"duplicates: {stats.get('n_duplicates', 0)} · {shape}",
                 style="dim",
             )
         )

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LIFECYCLE_CODES",
+    "LIFECYCLE_PAGE",
     "NEAR_DAYS",
     "JobCreationCutoff",
     "LifecycleSource",
@@ -77,6 +78,17 @@ LIFECYCLE_CODES = frozenset(
 
 Purpose = Literal["training", "inference"]
 """What the model is for: starting a fine-tuning job on it, or calling it."""
+
+LIFECYCLE_PAGE = "docs/lifecycle.md"
+"""Where the wind-down is explained (the docs site's "Lifecycle and archive" page)."""
+_HEADLINES = {
+    "training_access_restricted": "OpenAI is winding fine-tuning down; new jobs may already be "
+    "refused for your organisation",
+    "training_cutoff_near": "OpenAI stops accepting new fine-tuning jobs soon",
+    "training_cutoff_passed": "OpenAI no longer accepts new fine-tuning jobs",
+    "model_shutdown_scheduled": "the base model shuts down on a set day; its fine-tunes stop too",
+    "model_shut_down": "the base model was shut down",
+}
 
 _NEXT_STEPS = (
     "archive your jobs and files (`finetune-kit archive DIR`) and export your data for "
@@ -170,7 +182,9 @@ class LifecycleWarning(UserWarning):
 
     ``JobClient.train`` / ``create_job`` emit it; filter it like any warning
     (``warnings.simplefilter("ignore", LifecycleWarning)``) or turn it into an error
-    (``"error"``) in a service that must not start jobs close to the cutoff.
+    (``"error"``) in a service that must not start jobs close to the cutoff. Its text is one
+    short line (the code, what it means, where it is explained); the whole finding, dates
+    included, is in ``finding``.
 
     Args:
         finding: The finding.
@@ -180,7 +194,10 @@ class LifecycleWarning(UserWarning):
     """
 
     def __init__(self, finding: Finding) -> None:
-        super().__init__(f"[{finding.code}] {finding.message} ({finding.hint})")
+        headline = _HEADLINES.get(finding.code, finding.message)
+        super().__init__(
+            f"{finding.code}: {headline} (see `finetune-kit lifecycle MODEL`, {LIFECYCLE_PAGE})"
+        )
         self.finding = finding
 
 
@@ -656,6 +673,10 @@ def warn_lifecycle(
 ) -> list[Finding]:
     """Emit a [`LifecycleWarning`][finetune_kit.lifecycle.LifecycleWarning] per finding.
 
+    Under Python's default warning filters each code is shown once per process (a loop of
+    ``train`` calls warns once); a filter set to ``"always"`` or ``"error"`` for
+    ``LifecycleWarning`` sees every one.
+
     Args:
         model: The model.
         today: The day to judge (default: today's date).
@@ -674,8 +695,25 @@ def warn_lifecycle(
     )
     level = stacklevel if stacklevel is not None else _outside_level()
     for finding in found:
-        warnings.warn(LifecycleWarning(finding), stacklevel=level)
+        warning = LifecycleWarning(finding)
+        if finding.code in _WARNED and _action(warning) not in ("always", "error"):
+            continue
+        warnings.warn(warning, stacklevel=level)
+        _WARNED.add(finding.code)  # not reached when the filter turned it into an error
     return found
+
+
+_WARNED: set[str] = set()
+"""The codes warned about in this process."""
+
+
+def _action(warning: Warning) -> str:
+    """The action the active warning filters take for ``warning`` (first matching filter)."""
+    text = str(warning)
+    for action, message, category, _module, _lineno in warnings.filters:
+        if issubclass(type(warning), category) and (message is None or message.match(text)):
+            return action
+    return warnings.defaultaction
 
 
 def _outside_level() -> int:

@@ -54,3 +54,13 @@ def write_lines(tmp_path: Path) -> WriteLines:
 def good_lines() -> list[dict[str, Any]]:
     """Ten distinct valid chat examples."""
     return [good_example(i) for i in range(10)]
+
+
+@pytest.fixture(autouse=True)
+def _lifecycle_warnings_forgotten() -> Any:
+    """Each test starts as a fresh process would: no lifecycle code warned about yet."""
+    from finetune_kit import lifecycle
+
+    lifecycle._WARNED.clear()
+    yield
+    lifecycle._WARNED.clear()

@@ -15,6 +15,7 @@ from finetune_kit.catalog.prices import PriceTable
 from finetune_kit.jobs.shutdown import fetch_shutdown_date
 from finetune_kit.lifecycle import (
     LIFECYCLE_CODES,
+    LIFECYCLE_PAGE,
     NEAR_DAYS,
     LifecycleWarning,
     ModelLifecycle,
@@ -241,6 +242,38 @@ def test_warn_lifecycle_emits_lifecycle_warnings_carrying_the_finding() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error", LifecycleWarning)
         assert warn_lifecycle(NANO, today=date(2026, 1, 1)) == []
+
+
+def test_lifecycle_warning_is_one_short_line_naming_the_lifecycle_page() -> None:
+    with pytest.warns(LifecycleWarning) as caught:
+        warn_lifecycle(MINI, today=CUTOFF - DAY)
+    for item in caught.list:
+        text = str(item.message)
+        assert "\n" not in text and len(text) < 160
+        assert text.startswith(item.message.finding.code + ": ")  # type: ignore[union-attr]
+        assert LIFECYCLE_PAGE in text and "finetune-kit lifecycle" in text
+
+
+def test_each_code_warns_once_per_process_under_the_default_filters() -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.resetwarnings()  # Python's defaults: "default" for UserWarning subclasses
+        for _ in range(3):
+            found = warn_lifecycle(MINI, today=CUTOFF - DAY)
+    assert len(found) == 2
+    assert sorted(w.message.finding.code for w in caught) == sorted(f.code for f in found)  # type: ignore[union-attr]
+
+
+def test_always_and_error_filters_see_every_lifecycle_warning() -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", LifecycleWarning)
+        warn_lifecycle(MINI, today=CUTOFF - DAY)
+        warn_lifecycle(MINI, today=CUTOFF - DAY)
+    assert len(caught) == 4
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LifecycleWarning)
+        for _ in range(2):  # a service that refuses jobs near the cutoff refuses every time
+            with pytest.raises(LifecycleWarning):
+                warn_lifecycle(MINI, today=CUTOFF - DAY)
 
 
 # -- the live date from GET /v1/models/{id} --------------------------------------------------

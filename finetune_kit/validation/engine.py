@@ -897,12 +897,12 @@ class ValidationReport(_FindingsView):
             raise ValidationFailed(self, file=self.source)
 
     def summary(self) -> str:
-        """One line: examples, errors, warnings."""
+        """One line: examples (and how many are valid when not all are), errors, warnings."""
         n = self.stats.get("n_examples", "?")
+        valid = self.stats.get("n_valid_examples", n)
+        counted = f"{n} examples" if valid == n else f"{n} examples ({valid} valid)"
         verdict = "OK" if self.ok else "NOT OK"
-        return (
-            f"{verdict}: {n} examples, {len(self.errors)} error(s), {len(self.warnings)} warning(s)"
-        )
+        return f"{verdict}: {counted}, {len(self.errors)} error(s), {len(self.warnings)} warning(s)"
 
     def __repr__(self) -> str:
         return f"<ValidationReport {self.summary()}>"
