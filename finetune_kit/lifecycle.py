@@ -713,7 +713,7 @@ def _action(warning: Warning) -> str:
     for action, message, category, _module, _lineno in warnings.filters:
         if issubclass(type(warning), category) and (message is None or message.match(text)):
             return action
-    return warnings.defaultaction
+    return str(getattr(warnings, "defaultaction", "default"))
 
 
 def _outside_level() -> int:

@@ -1,27 +1,117 @@
 """Shared pieces of the command line: the typer app, output format, printing and error exits.
 
-Command modules (``_cli_*.py``) register their commands on [`app`][] and use these helpers so
+Command modules (``cli/*.py``) register their commands on [`app`][] and use these helpers so
 that every command behaves the same way: human output by default, ``--format json`` for
-scripts, colours only on a TTY, a one-line error and exit code 2 for bad input.
+scripts, colours only on a TTY, a one-line error and exit code 2 for bad input. The options
+they share are defined once, in ``_options`` (the conventions table and its check).
+
+Help texts are plain text: every command of [`app`][] is a
+[`_Command`][finetune_kit.cli._common._Command], which shows them literally (typer would read
+``[...]`` in them as rich markup and drop it).
 """
 
 from __future__ import annotations
 
-import enum
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperCommand, TyperGroup
 
+from finetune_kit.cli._options import FORMAT, OutputFormat
 from finetune_kit.errors import FinetuneKitError
 
-app = typer.Typer(
+__all__ = [
+    "EXIT_FINDINGS",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "FORMAT_OPTION",
+    "OutputFormat",
+    "app",
+    "console",
+    "err_console",
+    "errors_as_exit",
+    "fail",
+    "print_json",
+]
+
+
+class _Command(TyperCommand):
+    """A typer command whose ``--help`` shows its help texts as typed.
+
+    typer renders help texts as rich markup, so ``[default: one per core]`` in a help string
+    was read as a style tag and vanished ("Worker processes ."). Here help texts are plain
+    text: they are escaped once, when the command is built, so every bracket shows. Flags show
+    no ``<bool>`` (they take no value), and the usage line shows ``FILE`` as the docs write it
+    (typer writes ``{file}``).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.help:
+            self.help = escape(_unwrapped(self.help))
+        for param in self.params:
+            _as_plain_text(param)
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            _as_plain_text(option)
+        return option
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = super().collect_usage_pieces(ctx)
+        return [re.sub(r"^\{(.+)\}(\.\.\.)?$", r"\1\2", piece) for piece in pieces]
+
+
+class _Group(TyperGroup):
+    """The root ``finetune-kit`` group: its options follow the same rules as the commands'."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            _as_plain_text(param)
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            _as_plain_text(option)
+        return option
+
+
+def _unwrapped(text: str) -> str:
+    """A docstring's paragraphs each on one line (rich then wraps them to the terminal)."""
+    import inspect
+
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(p if p.startswith("\b") else " ".join(p.split()) for p in paragraphs)
+
+
+def _as_plain_text(param: Any) -> None:
+    if param.help and not getattr(param, "_escaped", False):
+        param.help = escape(param.help)
+        param._escaped = True
+    if getattr(param, "is_flag", False) and param.metavar is None:
+        param.metavar = ""  # a flag takes no value: show nothing rather than <bool>
+
+
+class _App(typer.Typer):
+    """A typer app whose commands are [`_Command`][finetune_kit.cli._common._Command]s."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[F], F]:
+        kwargs.setdefault("cls", _Command)
+        return super().command(*args, **kwargs)
+
+
+app = _App(
     name="finetune-kit",
+    cls=_Group,
     help="Validate, price, run and archive OpenAI fine-tuning jobs on your own data.",
     no_args_is_help=True,
     add_completion=False,
@@ -39,17 +129,28 @@ EXIT_USAGE = 2
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class OutputFormat(str, enum.Enum):
-    """How a command prints its result."""
-
-    text = "text"
-    json = "json"
-
-
-FORMAT_OPTION = typer.Option(
-    "--format", "-f", help="Output: human-readable text or one JSON object."
-)
+FORMAT_OPTION = FORMAT
 """Use as ``output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text``."""
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from finetune_kit import __version__
+
+        sys.stdout.write(f"finetune-kit {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Validate, price, run and archive OpenAI fine-tuning jobs on your own data."""
 
 
 def print_json(data: Any) -> None:

@@ -1,13 +1,13 @@
 """Cost commands: ``estimate`` (training), ``usage`` (inference) and ``prices`` (the table).
 
-Prices on the command line are **per 1K tokens** (the unit of OpenAI's 2023 announcements and
-of the tutorial); the library and ``prices.json`` use per 1M. ``--format json`` prints one JSON
-object; money in it is a plain number in USD.
+Prices on the command line are in USD **per 1M tokens**, like OpenAI's price list, ``prices``
+and ``prices.json``; each price option has an explicit per-1K twin (``--training-price-per-1k``)
+for prices quoted that way. ``--format json`` prints one JSON object; money in it is a plain
+number in USD.
 """
 
 from __future__ import annotations
 
-import enum
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,7 +25,18 @@ from finetune_kit.cli._common import (
     fail,
     print_json,
 )
-from finetune_kit.cli.data import PII_OPTION, _pii
+from finetune_kit.cli._options import (
+    CONVENTIONS,
+    EPOCHS,
+    JOBS,
+    METHOD,
+    MethodChoice,
+    PIIChoice,
+    file_argument,
+    model_option,
+    pii_option,
+    price_options,
+)
 from finetune_kit.errors import ConfigError
 
 __all__ = ["estimate_command", "prices_command", "usage_command"]
@@ -34,23 +45,31 @@ _SHOWN_FINDINGS = 20
 _METHOD_LABELS = {"supervised": "SFT", "dpo": "DPO", "vision": "vision"}
 
 
-class MethodChoice(str, enum.Enum):
-    """The fine-tuning method of ``estimate``."""
+_TRAINING_PRICE, _TRAINING_PRICE_1K = price_options()
+_INPUT_PRICE, _INPUT_PRICE_1K = price_options("input")
+_OUTPUT_PRICE, _OUTPUT_PRICE_1K = price_options("output")
+_PRICES_AS_OF = CONVENTIONS["prices_as_of"].option()
 
-    supervised = "supervised"
-    dpo = "dpo"
 
-
-def _per_1m(per_1k: str | None, option: str) -> Decimal | None:
-    """Turn a per-1K price typed on the command line into a per-1M ``Decimal``."""
-    if per_1k is None:
+def _per_1m(per_1m: str | None, per_1k: str | None, what: str | None) -> Decimal | None:
+    """The per-1M ``Decimal`` of a price typed per 1M or (explicitly) per 1K tokens."""
+    name = f"--{what}-price" if what else "--price"
+    if per_1m is not None and per_1k is not None:
+        fail(f"give {name}-per-1m or {name}-per-1k, not both")
+    if per_1m is None and per_1k is None:
         return None
     from finetune_kit.catalog.prices import to_decimal
 
+    unit, text, factor = ("1M", per_1m, 1) if per_1m is not None else ("1K", per_1k, 1000)
+    assert text is not None
     try:
-        return to_decimal(per_1k.strip()) * 1000
+        return to_decimal(text.strip()) * factor
     except ConfigError:
-        fail(f"{option} must be a price in USD per 1K tokens, like 0.008 (got {per_1k!r})")
+        example = "2.50" if unit == "1M" else "0.0025"
+        fail(
+            f"{name}-per-{unit.lower()} must be a price in USD per {unit} tokens, "
+            f"like {example} (got {text!r})"
+        )
 
 
 class _ProgressBar:
@@ -96,12 +115,21 @@ def _price(value: Decimal | None) -> str:
     return f"${whole}.{frac.ljust(2, '0')}"
 
 
+def _finding_text(finding: Any) -> str:
+    """``line 7 messages[1]: [code] message — hint``; file-wide findings without a place."""
+    where = f"line {finding.line}" if finding.line is not None else ""
+    if where and finding.field:
+        where += f" {finding.field}"
+    text = f"[{finding.code}] {finding.message} — {finding.hint}"
+    return f"{where}: {text}" if where else text
+
+
 def _print_findings(title: str, findings: list[Any], style: str) -> None:
     if not findings:
         return
     console.print(f"[{style}]{title} ({len(findings):,})[/]")
     for f in findings[:_SHOWN_FINDINGS]:
-        console.print(f"  {f}", soft_wrap=True, markup=False)
+        console.print(f"  {_finding_text(f)}", soft_wrap=True, markup=False)
     if len(findings) > _SHOWN_FINDINGS:
         console.print(
             f"  … and {len(findings) - _SHOWN_FINDINGS:,} more "
@@ -111,33 +139,18 @@ def _print_findings(title: str, findings: list[Any], style: str) -> None:
 
 @app.command("estimate")
 def estimate_command(
-    file: Annotated[Path, typer.Argument(help="The JSONL training file.", show_default=False)],
-    model: Annotated[
-        str, typer.Option("--model", "-m", help="Base model: alias, snapshot or ft: name.")
-    ],
-    epochs: Annotated[
-        int | None,
-        typer.Option(
-            "--epochs", "-e", min=1, max=50, help="Epochs [default: OpenAI's size heuristic]."
-        ),
-    ] = None,
-    method: Annotated[
-        MethodChoice, typer.Option("--method", help="supervised (chat) or dpo (preference).")
-    ] = MethodChoice.supervised,
-    training_price_per_1k: Annotated[
-        str | None,
-        typer.Option("--training-price-per-1k", metavar="USD", help="Override the training price."),
-    ] = None,
-    prices_as_of: Annotated[
-        str | None,
-        typer.Option("--prices-as-of", metavar="DATE", help="Prices as they were on DATE."),
-    ] = None,
+    file: Annotated[Path, file_argument("The JSONL training file (never modified).")],
+    model: Annotated[str, model_option("Base model: alias, snapshot or ft: name.")],
+    epochs: Annotated[int | None, EPOCHS] = None,
+    method: Annotated[MethodChoice | None, METHOD] = None,
+    price_per_1m: Annotated[str | None, _TRAINING_PRICE] = None,
+    price_per_1k: Annotated[str | None, _TRAINING_PRICE_1K] = None,
+    prices_as_of: Annotated[str | None, _PRICES_AS_OF] = None,
     output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,
-    jobs: Annotated[
-        int | None,
-        typer.Option("--jobs", "-j", min=1, help="Worker processes [default: one per core]."),
-    ] = None,
-    pii: Annotated[str, PII_OPTION] = "off",
+    jobs: Annotated[int | None, JOBS] = None,
+    pii: Annotated[
+        PIIChoice, pii_option("Also look for personal data (off: pricing does not need it).")
+    ] = PIIChoice.off,
 ) -> None:
     """Validate, count tokens and price a training job in one pass.
 
@@ -147,8 +160,8 @@ def estimate_command(
     from finetune_kit.cost.estimator import PARALLEL_MIN_BYTES, CostEstimator
     from finetune_kit.validation.engine import Validator
 
-    training_per_1m = _per_1m(training_price_per_1k, "--training-price-per-1k")
-    validator = Validator(pii=_pii(pii))
+    training_per_1m = _per_1m(price_per_1m, price_per_1k, None)
+    validator = Validator(pii=pii.value)
     bar: _ProgressBar | None = None
     try:
         big = file.is_file() and file.stat().st_size >= PARALLEL_MIN_BYTES
@@ -163,7 +176,7 @@ def estimate_command(
                 file,
                 model,
                 n_epochs=epochs,
-                method=method.value,
+                method=None if method is None else method.value,
                 jobs=jobs,
                 progress=bar,
                 training_per_1m=training_per_1m,
@@ -197,38 +210,35 @@ def usage_command(
     days: Annotated[int, typer.Option("--days", min=1, help="Days in the period.")] = 30,
     model: Annotated[
         str | None,
-        typer.Option("--model", "-m", help="Fine-tuned model or its base (table prices)."),
+        CONVENTIONS["model"].option(
+            "Fine-tuned model or its base (its prices come from the table).",
+            default_text="none: give both prices",
+        ),
     ] = None,
-    input_price_per_1k: Annotated[
-        str | None,
-        typer.Option("--input-price-per-1k", metavar="USD", help="Input price per 1K tokens."),
-    ] = None,
-    output_price_per_1k: Annotated[
-        str | None,
-        typer.Option("--output-price-per-1k", metavar="USD", help="Output price per 1K tokens."),
-    ] = None,
+    input_price_per_1m: Annotated[str | None, _INPUT_PRICE] = None,
+    input_price_per_1k: Annotated[str | None, _INPUT_PRICE_1K] = None,
+    output_price_per_1m: Annotated[str | None, _OUTPUT_PRICE] = None,
+    output_price_per_1k: Annotated[str | None, _OUTPUT_PRICE_1K] = None,
     cached_input_tokens: Annotated[
         int,
         typer.Option(
             "--cached-input-tokens", min=0, help="Of the input, tokens hitting the cache."
         ),
     ] = 0,
-    prices_as_of: Annotated[
-        str | None,
-        typer.Option("--prices-as-of", metavar="DATE", help="Prices as they were on DATE."),
-    ] = None,
+    prices_as_of: Annotated[str | None, _PRICES_AS_OF] = None,
     output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,
 ) -> None:
     """Project what calling a fine-tuned model costs per request, per day and per period.
 
-    Give --model, or both --input-price-per-1k and --output-price-per-1k (explicit prices win).
+    Give --model, or both an input and an output price (per 1M tokens, or per 1K with the
+    -per-1k options); explicit prices win over the table.
     """
     from finetune_kit.cost.estimator import CostEstimator
 
-    in_1m = _per_1m(input_price_per_1k, "--input-price-per-1k")
-    out_1m = _per_1m(output_price_per_1k, "--output-price-per-1k")
+    in_1m = _per_1m(input_price_per_1m, input_price_per_1k, "input")
+    out_1m = _per_1m(output_price_per_1m, output_price_per_1k, "output")
     if model is None and (in_1m is None or out_1m is None):
-        fail("give --model, or both --input-price-per-1k and --output-price-per-1k")
+        fail("give --model, or both --input-price-per-1m and --output-price-per-1m")
     with errors_as_exit():
         result = CostEstimator(as_of=prices_as_of).estimate_usage(
             input_tokens,
@@ -251,7 +261,7 @@ def prices_command(
     as_of: Annotated[
         str | None,
         typer.Option(
-            "--as-of", metavar="DATE", help="Prices as they were on DATE [default: today]."
+            "--as-of", metavar="DATE", help="Prices as they were on DATE.", show_default="today"
         ),
     ] = None,
     output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,

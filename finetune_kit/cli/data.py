@@ -19,37 +19,36 @@ from finetune_kit.cli._common import (
     fail,
     print_json,
 )
-from finetune_kit.validation.engine import Method, PIIMode
-
-METHOD_OPTION = typer.Option("--method", help="supervised (chat data) or dpo (preference data).")
-PII_OPTION = typer.Option(
-    "--pii", help="Personal data in the text: warn, error (refuse it) or off (do not look)."
+from finetune_kit.cli._options import (
+    CONVENTIONS,
+    METHOD,
+    PII,
+    MethodChoice,
+    PIIChoice,
+    file_argument,
+    output_option,
 )
-MODEL_OPTION = typer.Option(
-    "--model", "-m", help="Base model; also checks each example against its token limit."
-)
+from finetune_kit.validation.engine import Method
+
+_TABLES = "required for tables"
 
 
-def _method(value: str | None) -> Method | None:
-    if value is None:
-        return None
-    if value not in ("supervised", "dpo"):
-        fail(f"--method must be supervised or dpo, not {value!r}")
-    return value  # type: ignore[return-value]
-
-
-def _pii(value: str) -> PIIMode:
-    if value not in ("warn", "error", "off"):
-        fail(f"--pii must be warn, error or off, not {value!r}")
-    return value  # type: ignore[return-value]
+def _method(value: MethodChoice | None) -> Method | None:
+    return None if value is None else value.value
 
 
 @app.command()
 def validate(
-    file: Annotated[Path, typer.Argument(help="The JSONL file to check.")],
-    model: Annotated[str | None, MODEL_OPTION] = None,
-    method: Annotated[str | None, METHOD_OPTION] = None,
-    pii: Annotated[str, PII_OPTION] = "warn",
+    file: Annotated[Path, file_argument("The JSONL file to check (never modified).")],
+    model: Annotated[
+        str | None,
+        CONVENTIONS["model"].option(
+            "Base model; also checks each example against its token limit.",
+            default_text="none: no token limit",
+        ),
+    ] = None,
+    method: Annotated[MethodChoice | None, METHOD] = None,
+    pii: Annotated[PIIChoice, PII] = PIIChoice.warn,
     output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,
 ) -> None:
     """Check a JSONL file and report every problem, with line numbers and fixes.
@@ -59,7 +58,7 @@ def validate(
     from finetune_kit.validation.engine import Validator
 
     with errors_as_exit():
-        validator = Validator(pii=_pii(pii))
+        validator = Validator(pii=pii.value)
         report = validator.validate(file, model=model, method=_method(method))
     if output_format is OutputFormat.json:
         print_json(report.to_dict())
@@ -71,29 +70,52 @@ def validate(
 
 @app.command()
 def convert(
-    input_file: Annotated[Path, typer.Argument(help=".csv, .tsv, .xlsx, .parquet or .jsonl")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="The JSONL file to write.")],
+    file: Annotated[Path, file_argument("A .csv, .tsv, .xlsx, .parquet or .jsonl file.")],
+    output: Annotated[Path, output_option("The JSONL file to write.")],
     user_column: Annotated[
-        str | None, typer.Option("--user-column", "-u", help="Column with the user's message.")
+        str | None,
+        typer.Option(
+            "--user-column",
+            "-u",
+            metavar="COLUMN",
+            help="Column with the user's message.",
+            show_default=_TABLES,
+        ),
     ] = None,
     assistant_column: Annotated[
-        str | None, typer.Option("--assistant-column", "-a", help="Column with the answer.")
+        str | None,
+        typer.Option(
+            "--assistant-column",
+            "-a",
+            metavar="COLUMN",
+            help="Column with the answer.",
+            show_default=_TABLES,
+        ),
     ] = None,
-    system_prompt: Annotated[
-        str | None, typer.Option("--system-prompt", "-s", help="System prompt for every example.")
-    ] = None,
+    system_prompt: Annotated[str | None, CONVENTIONS["system_prompt"].option()] = None,
     system_column: Annotated[
-        str | None, typer.Option("--system-column", help="Column with a per-row system prompt.")
+        str | None,
+        typer.Option(
+            "--system-column",
+            metavar="COLUMN",
+            help="Column with a per-row system prompt.",
+            show_default="none",
+        ),
     ] = None,
     encoding: Annotated[
         str | None,
-        typer.Option(help="CSV encoding (default: UTF-8 with or without BOM, else cp1252)."),
+        typer.Option(
+            metavar="ENCODING",
+            help="CSV encoding.",
+            show_default="UTF-8 with or without BOM, else cp1252",
+        ),
     ] = None,
     output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,
 ) -> None:
     """Build chat examples from a table (one row per example) and write them as JSONL."""
     from finetune_kit.dataset import Dataset
 
+    input_file = file
     if input_file.suffix.lower() not in {".jsonl", ".json"} and not (
         user_column and assistant_column
     ):
@@ -124,16 +146,17 @@ def convert(
 
 @app.command()
 def fix(
-    input_file: Annotated[Path, typer.Argument(help="The JSONL file to repair (not modified).")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Where the fixed file goes.")],
+    file: Annotated[Path, file_argument("The JSONL file to repair (never modified).")],
+    output: Annotated[Path, output_option("Where the fixed file goes.")],
     rejects: Annotated[
         Path | None,
         typer.Option(
-            help="Where lines that still have errors go, with their findings "
-            "(default: OUTPUT.rejects.jsonl, only when needed)."
+            metavar="PATH",
+            help="Where lines that still have errors go, with their findings.",
+            show_default="OUTPUT.rejects.jsonl, only when needed",
         ),
     ] = None,
-    method: Annotated[str | None, METHOD_OPTION] = None,
+    method: Annotated[MethodChoice | None, METHOD] = None,
     output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,
 ) -> None:
     """Apply only safe fixes (BOM, blank lines, cp1252, exact duplicates); set bad lines aside.
@@ -144,7 +167,7 @@ def fix(
     from finetune_kit.validation.fixes import fix_file
 
     with errors_as_exit():
-        report = fix_file(input_file, output, rejects=rejects, method=_method(method))
+        report = fix_file(file, output, rejects=rejects, method=_method(method))
     if output_format is OutputFormat.json:
         print_json(report.to_dict())
     else:

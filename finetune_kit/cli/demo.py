@@ -22,6 +22,7 @@ from rich.rule import Rule
 from rich.table import Table
 
 from finetune_kit.cli._common import EXIT_FINDINGS, app, console, errors_as_exit, fail
+from finetune_kit.cli._options import CONVENTIONS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -61,7 +62,8 @@ def _estimates_table(estimates: list[TrainingEstimate], usage: list[UsageEstimat
 @app.command()
 def demo(
     output_dir: Annotated[
-        Path, typer.Option("--output-dir", "-o", help="Where the demo writes its files.")
+        Path,
+        typer.Option("--output-dir", metavar="DIR", help="Where the demo writes its files."),
     ] = Path("demo-output"),
     real: Annotated[
         bool,
@@ -69,7 +71,7 @@ def demo(
             "--real", help="Train on the real OpenAI API (needs OPENAI_API_KEY; costs money)."
         ),
     ] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before a real job.")] = False,
+    yes: Annotated[bool, CONVENTIONS["yes"].option("Do not ask before a real job.")] = False,
 ) -> None:
     """Run the tutorial end to end on the bundled 50-example Shakespearean ML Q&A sample.
 

@@ -12,18 +12,33 @@ from finetune_kit.cli._common import app, console, errors_as_exit
 
 @app.command()
 def emulator(
-    port: Annotated[int, typer.Option(help="Port to listen on (0: any free port).")] = 0,
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(metavar="PORT", min=0, help="Port to listen on (0: any free port).")
+    ] = 0,
+    host: Annotated[str, typer.Option(metavar="HOST", help="Interface to listen on.")] = (
+        "127.0.0.1"
+    ),
     faults: Annotated[
         Path | None,
-        typer.Option("--faults", help="JSON fault plan to apply (see docs/testing.md)."),
+        typer.Option(
+            "--faults",
+            metavar="PATH",
+            help="JSON fault plan to apply (see docs/testing.md).",
+            show_default="none",
+        ),
     ] = None,
     speed: Annotated[
-        float, typer.Option(help="Emulated seconds per real second (jobs run this much faster).")
+        float,
+        typer.Option(
+            metavar="FACTOR", help="Emulated seconds per real second (jobs run this much faster)."
+        ),
     ] = 100.0,
-    seed: Annotated[int, typer.Option(help="Seed for ids and loss curves.")] = 0,
+    seed: Annotated[int, typer.Option(metavar="N", help="Seed for ids and loss curves.")] = 0,
     api_key: Annotated[
-        str | None, typer.Option("--api-key", help="Accept only this key (default: any key).")
+        str | None,
+        typer.Option(
+            "--api-key", metavar="KEY", help="Accept only this key.", show_default="any key"
+        ),
     ] = None,
 ) -> None:
     """Serve an offline emulator of the OpenAI fine-tuning API for the openai SDK."""

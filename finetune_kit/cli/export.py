@@ -18,6 +18,7 @@ from finetune_kit.cli._common import (
     fail,
     print_json,
 )
+from finetune_kit.cli._options import file_argument, output_option
 
 
 def _known() -> str:
@@ -28,17 +29,18 @@ def _known() -> str:
 
 @app.command("export")
 def export_command(
-    input_file: Annotated[Path, typer.Argument(help="The OpenAI JSONL file (not modified).")],
+    file: Annotated[Path, file_argument("The OpenAI JSONL file (never modified).")],
     to: Annotated[
         str,
         typer.Option(
             "--to",
             "-t",
+            metavar="FORMAT",
             help="Target: hf-messages, hf-preference, vertex-gemini, bedrock-conversation, "
             "mistral.",
         ),
     ],
-    output: Annotated[Path, typer.Option("--output", "-o", help="The JSONL file to write.")],
+    output: Annotated[Path, output_option("The JSONL file to write.")],
     output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,
 ) -> None:
     """Convert OpenAI chat JSONL to another provider's format, saying what could not carry over.
@@ -48,6 +50,8 @@ def export_command(
     the target's rules found errors (the file is still written), 2 on bad input.
     """
     from finetune_kit.export.convert import FORMATS, export_file
+
+    input_file = file
 
     if to not in FORMATS:
         fail(f"unknown format {to!r}; known formats: {_known()}")

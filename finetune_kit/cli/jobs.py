@@ -12,7 +12,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 from rich.live import Live
@@ -31,7 +31,17 @@ from finetune_kit.cli._common import (
     fail,
     print_json,
 )
-from finetune_kit.cli.data import PII_OPTION, _pii
+from finetune_kit.cli._options import (
+    CONVENTIONS,
+    EPOCHS,
+    METHOD,
+    PII,
+    YES,
+    MethodChoice,
+    PIIChoice,
+    file_argument,
+    model_option,
+)
 from finetune_kit.cli.lifecycle import PROVIDER_OPTION, Provider, job_client
 from finetune_kit.errors import JobTimeout
 
@@ -39,8 +49,10 @@ if TYPE_CHECKING:
     from finetune_kit.cost.estimator import TrainingEstimate
     from finetune_kit.jobs.client import JobClient
     from finetune_kit.jobs.models import Job, JobEvent
+    from finetune_kit.validation.engine import Method
 
-JOB_ARGUMENT = typer.Argument(help="The job id (ftjob-...).")
+JOB_ARGUMENT = typer.Argument(metavar="JOB_ID", help="The job id (ftjob-...).", show_default=False)
+_POLL_INTERVAL = CONVENTIONS["poll_interval"].option()
 
 
 def _client(poll_interval: float = 10.0, provider: Provider = Provider.openai) -> JobClient:
@@ -114,23 +126,44 @@ def _print_estimate(estimate: TrainingEstimate) -> None:
 
 @app.command()
 def train(
-    file: Annotated[Path, typer.Argument(help="Training data (JSONL).")],
-    model: Annotated[str, typer.Option("--model", "-m", help="Base model to fine-tune.")],
-    validation_file: Annotated[Path | None, typer.Option(help="Validation data (JSONL).")] = None,
+    file: Annotated[Path, file_argument("Training data (JSONL, never modified).")],
+    model: Annotated[str, model_option("Base model to fine-tune.")],
+    validation_file: Annotated[
+        Path | None,
+        typer.Option(metavar="PATH", help="Validation data (JSONL).", show_default="none"),
+    ] = None,
     validation_split: Annotated[
-        float | None, typer.Option(help="Hold out this share of FILE for validation.")
+        float | None,
+        typer.Option(
+            metavar="SHARE",
+            min=0.0,
+            max=0.5,
+            help="Hold out this share of FILE for validation.",
+            show_default="none",
+        ),
     ] = None,
-    epochs: Annotated[int | None, typer.Option(help="Epochs (default: auto).")] = None,
-    method: Annotated[str, typer.Option(help="supervised or dpo.")] = "supervised",
-    suffix: Annotated[str | None, typer.Option(help="Added to the model's name.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed (also for the split).")] = None,
+    epochs: Annotated[int | None, EPOCHS] = None,
+    method: Annotated[MethodChoice | None, METHOD] = None,
+    suffix: Annotated[
+        str | None,
+        typer.Option(metavar="TEXT", help="Added to the model's name.", show_default="none"),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(metavar="N", help="Seed (also for the split).", show_default="random"),
+    ] = None,
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Follow the job.")] = False,
-    poll_interval: Annotated[float, typer.Option(help="Seconds between polls.")] = 10.0,
+    poll_interval: Annotated[float, _POLL_INTERVAL] = 10.0,
     timeout: Annotated[
-        float | None, typer.Option(help="Stop waiting after this many seconds.")
+        float | None,
+        typer.Option(
+            metavar="SECONDS",
+            help="Stop waiting after this many seconds.",
+            show_default="wait until it ends",
+        ),
     ] = None,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-    pii: Annotated[str, PII_OPTION] = "warn",
+    yes: Annotated[bool, YES] = False,
+    pii: Annotated[PIIChoice, PII] = PIIChoice.warn,
     provider: Annotated[Provider, PROVIDER_OPTION] = Provider.openai,
     output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,
 ) -> None:
@@ -144,14 +177,12 @@ def train(
 
     if validation_file is not None and validation_split is not None:
         fail("give --validation-file or --validation-split, not both")
-    if method not in ("supervised", "dpo"):
-        fail(f"--method must be supervised or dpo, not {method!r}")
     with errors_as_exit():
         estimate = CostEstimator().estimate_training(
             file,
             model,
             n_epochs=epochs,
-            method=method,  # type: ignore[arg-type]
+            method=None if method is None else method.value,
             lifecycle=provider is Provider.openai,
         )
     text = output_format is OutputFormat.text
@@ -184,12 +215,12 @@ def train(
             model,
             validation_data=validation_file,
             validation_split=validation_split,
-            method=method,  # type: ignore[arg-type]
+            method=cast("Method", estimate.method),  # what the file holds (or --method)
             n_epochs=epochs,
             suffix=suffix,
             seed=seed,
             wait=False,
-            pii=_pii(pii),
+            pii=pii.value,
         )
         if text:
             console.print(
@@ -252,7 +283,7 @@ def status(
 def events(
     job_id: Annotated[str, JOB_ARGUMENT],
     follow: Annotated[bool, typer.Option("--follow", help="Keep printing until it ends.")] = False,
-    poll_interval: Annotated[float, typer.Option(help="Seconds between polls.")] = 10.0,
+    poll_interval: Annotated[float, _POLL_INTERVAL] = 10.0,
     provider: Annotated[Provider, PROVIDER_OPTION] = Provider.openai,
     output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,
 ) -> None:
@@ -286,8 +317,14 @@ def events(
 @app.command()
 def metrics(
     job_id: Annotated[str, JOB_ARGUMENT],
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write CSV here.")] = None,
-    plot: Annotated[Path | None, typer.Option(help="Write a loss/accuracy PNG here.")] = None,
+    output: Annotated[
+        Path | None,
+        CONVENTIONS["output"].option("Write the metrics as CSV here.", default_text="none"),
+    ] = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option(metavar="PATH", help="Write a loss/accuracy PNG here.", show_default="none"),
+    ] = None,
     provider: Annotated[Provider, PROVIDER_OPTION] = Provider.openai,
     output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,
 ) -> None:
@@ -391,7 +428,9 @@ def resume(
 
 @app.command("list")
 def list_jobs(
-    limit: Annotated[int, typer.Option(help="How many jobs, newest first.")] = 20,
+    limit: Annotated[
+        int, typer.Option(metavar="N", min=1, help="How many jobs, newest first.")
+    ] = 20,
     provider: Annotated[Provider, PROVIDER_OPTION] = Provider.openai,
     output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,
 ) -> None:
@@ -409,9 +448,21 @@ def list_jobs(
 
 @app.command()
 def ask(
-    model: Annotated[str, typer.Argument(help="The model, e.g. ft:gpt-4o-mini-...:my-org::abc.")],
-    question: Annotated[str, typer.Argument(help="What to ask.")],
-    system: Annotated[str | None, typer.Option(help="A system prompt.")] = None,
+    model: Annotated[
+        str,
+        typer.Argument(
+            metavar="MODEL",
+            help="The model, e.g. ft:gpt-4o-mini-...:my-org::abc.",
+            show_default=False,
+        ),
+    ],
+    question: Annotated[
+        str, typer.Argument(metavar="QUESTION", help="What to ask.", show_default=False)
+    ],
+    system: Annotated[
+        str | None,
+        typer.Option(metavar="TEXT", help="A system prompt.", show_default="none"),
+    ] = None,
     provider: Annotated[Provider, PROVIDER_OPTION] = Provider.openai,
     output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,
 ) -> None:

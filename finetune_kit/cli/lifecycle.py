@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -24,6 +23,7 @@ from finetune_kit.cli._common import (
     fail,
     print_json,
 )
+from finetune_kit.cli._options import DIR_ARGUMENT, PROVIDER, Provider
 
 if TYPE_CHECKING:
     from finetune_kit.jobs.client import JobClient
@@ -31,19 +31,7 @@ if TYPE_CHECKING:
 __all__ = ["PROVIDER_OPTION", "Provider", "archive", "job_client", "lifecycle"]
 
 
-class Provider(str, enum.Enum):
-    """Where the fine-tuning API is: OpenAI (or a compatible ``OPENAI_BASE_URL``) or Azure."""
-
-    openai = "openai"
-    azure = "azure"
-
-
-PROVIDER_OPTION = typer.Option(
-    "--provider",
-    envvar="FINETUNE_KIT_PROVIDER",
-    help="openai (OPENAI_API_KEY, OPENAI_BASE_URL) or azure (AZURE_OPENAI_ENDPOINT, "
-    "AZURE_OPENAI_API_KEY, OPENAI_API_VERSION).",
-)
+PROVIDER_OPTION = PROVIDER
 """Use as ``provider: Annotated[Provider, PROVIDER_OPTION] = Provider.openai``."""
 
 
@@ -80,14 +68,19 @@ def _day(value: str | None, option: str) -> dt.date | None:
 
 @app.command()
 def archive(
-    out_dir: Annotated[Path, typer.Argument(help="The archive folder (created or updated).")],
+    out_dir: Annotated[Path, DIR_ARGUMENT],
     since: Annotated[
-        str | None, typer.Option(help="Only jobs created on or after this day (YYYY-MM-DD).")
+        str | None,
+        typer.Option(
+            metavar="DATE",
+            help="Only jobs created on or after this day (YYYY-MM-DD).",
+            show_default="every job",
+        ),
     ] = None,
     provider: Annotated[Provider, PROVIDER_OPTION] = Provider.openai,
     output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,
 ) -> None:
-    """Archive every fine-tuning job: records, files, metrics, events, checkpoints.
+    """Archive every fine-tuning job into DIR: records, files, metrics, events, checkpoints.
 
     Run it again at any time: it resumes, verifies what is there and downloads only what is
     missing. Exits 1 when something could not be archived.
@@ -128,10 +121,14 @@ def archive(
 @app.command()
 def lifecycle(
     model: Annotated[
-        str | None, typer.Argument(help="A model (snapshot, alias or ft:) to check.")
+        str | None,
+        typer.Argument(
+            metavar="MODEL", help="A model (snapshot, alias or ft:) to check.", show_default=False
+        ),
     ] = None,
     on: Annotated[
-        str | None, typer.Option("--date", help="Judge on this day (default: today).")
+        str | None,
+        typer.Option("--date", metavar="DATE", help="Judge on this day.", show_default="today"),
     ] = None,
     inference: Annotated[
         bool, typer.Option("--inference", help="Check calling MODEL, not training on it.")

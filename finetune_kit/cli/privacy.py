@@ -19,6 +19,7 @@ from finetune_kit.cli._common import (
     fail,
     print_json,
 )
+from finetune_kit.cli._options import JOBS, file_argument, output_option
 from finetune_kit.privacy.redaction import SECRET_ENV, RedactionReport, list_detectors, redact_file
 
 
@@ -30,9 +31,8 @@ class StrategyChoice(str, enum.Enum):
     drop = "drop"
 
 
-def _kinds_help() -> str:
-    kinds = ", ".join(d.kind for d in list_detectors() if d.default)
-    return f"Comma-separated kinds to look for (default: all of {kinds})."
+def _default_kinds() -> str:
+    return "all of " + ", ".join(d.kind for d in list_detectors() if d.default)
 
 
 def _print_report(report: RedactionReport) -> None:
@@ -66,36 +66,32 @@ def _print_report(report: RedactionReport) -> None:
 
 STRATEGY_OPTION = typer.Option(
     "--strategy",
-    "-s",
     help="mask: [EMAIL]...; pseudonym: consistent fake values; drop: drop the example.",
 )
-KINDS_OPTION = typer.Option("--kinds", "-k", help=_kinds_help())
+KINDS_OPTION = typer.Option(
+    "--kinds",
+    "-k",
+    metavar="KINDS",
+    help="Comma-separated kinds to look for.",
+    show_default=_default_kinds(),
+)
 SECRET_OPTION = typer.Option(
     "--secret",
     envvar=SECRET_ENV,
+    metavar="KEY",
     help="Key for pseudonyms (prefer the environment variable).",
-    show_default=False,
+    show_default="none",
 )
 PRESIDIO_OPTION = typer.Option(
     "--presidio", help="Also find person names and places (needs Presidio)."
 )
-JOBS_OPTION = typer.Option(
-    "--jobs",
-    "-j",
-    "--workers",
-    "-w",
-    min=1,
-    help="Worker processes for big files [default: one per core].",
-    show_default=False,
-)
+JOBS_OPTION = JOBS
 
 
 @app.command("redact")
 def redact(
-    path: Annotated[Path, typer.Argument(help="The JSONL file to redact.", show_default=False)],
-    output: Annotated[
-        Path, typer.Option("--output", "-o", help="Where to write the redacted file.")
-    ],
+    file: Annotated[Path, file_argument("The JSONL file to redact (never modified).")],
+    output: Annotated[Path, output_option("Where to write the redacted file.")],
     strategy: Annotated[StrategyChoice, STRATEGY_OPTION] = StrategyChoice.mask,
     kinds: Annotated[str | None, KINDS_OPTION] = None,
     secret: Annotated[str | None, SECRET_OPTION] = None,
@@ -105,6 +101,8 @@ def redact(
 ) -> None:
     """Find personal data and secrets in a JSONL file and write a redacted copy."""
     from finetune_kit.privacy.redaction import Redactor
+
+    path = file
 
     if not path.is_file():
         what = "is a directory" if path.is_dir() else "file not found"

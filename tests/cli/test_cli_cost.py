@@ -72,10 +72,10 @@ def test_estimate_text_output(write_lines: WriteLines) -> None:
 
 def test_estimate_price_override_and_history(write_lines: WriteLines) -> None:
     path = write_lines([good_example(i) for i in range(10)])
-    data = run_json(
-        "estimate", str(path), "-m", "gpt-4o-mini", "--training-price-per-1k", "0.008", "-j", "1"
-    )
+    data = run_json("estimate", str(path), "-m", "gpt-4o-mini", "--price-per-1m", "8", "-j", "1")
     assert data["price_per_1m"] == 8 and data["price_per_1k"] == 0.008
+    per_1k = run_json("estimate", str(path), "-m", "gpt-4o-mini", "--price-per-1k", "0.008")
+    assert per_1k["price_per_1m"] == 8 and per_1k["training_cost"] == data["training_cost"]
     old = run_json("estimate", str(path), "-m", "gpt-3.5-turbo", "--prices-as-of", "2023-09-01")
     assert (old["base_model"], old["token_limit"], old["prices_as_of"]) == (
         "gpt-3.5-turbo-0613",
@@ -104,7 +104,12 @@ def test_estimate_dpo_method(write_lines: WriteLines) -> None:
         (["estimate", "missing.jsonl", "-m", "gpt-4o-mini"], "file not found"),
         (["estimate", "{good}", "-m", "gpt-4o-mni"], "did you mean 'gpt-4o-mini'"),
         (["estimate", "{good}", "-m", "gpt-4o", "--prices-as-of", "yesterday"], "YYYY-MM-DD"),
-        (["estimate", "{good}", "-m", "gpt-4o", "--training-price-per-1k", "x"], "per 1K"),
+        (["estimate", "{good}", "-m", "gpt-4o", "--price-per-1k", "x"], "per 1K"),
+        (["estimate", "{good}", "-m", "gpt-4o", "--price-per-1m", "x"], "per 1M"),
+        (
+            ["estimate", "{good}", "-m", "gpt-4o", "--price-per-1m", "8", "--price-per-1k", "1"],
+            "not both",
+        ),
         (
             ["usage", "--input-tokens", "1", "--output-tokens", "1", "--requests-per-day", "1"],
             "--model",
@@ -135,7 +140,7 @@ def test_usage_scenarios_of_the_tutorial(
     tokens: str, rpd: str, daily: float, period: float
 ) -> None:
     base = ["usage", "--input-tokens", tokens, "--output-tokens", tokens, "--requests-per-day", rpd]
-    explicit = run_json(*base, "--input-price-per-1k", "0.012", "--output-price-per-1k", "0.016")
+    explicit = run_json(*base, "--input-price-per-1m", "12", "--output-price-per-1m", "16")
     dated = run_json(*base, "--model", "gpt-3.5-turbo", "--prices-as-of", "2023-09-01")
     for data in (explicit, dated):
         assert (data["daily_cost"], data["period_cost"], data["days"]) == (daily, period, 30)

@@ -77,7 +77,7 @@ def test_redact_kinds_limits_what_is_redacted(data: Path, tmp_path: Path) -> Non
 
 def test_redact_pseudonym_reads_the_secret_from_the_environment(data: Path, tmp_path: Path) -> None:
     out = tmp_path / "clean.jsonl"
-    result = invoke(str(data), "-o", str(out), "-s", "pseudonym", env={SECRET_ENV: "k"})
+    result = invoke(str(data), "-o", str(out), "--strategy", "pseudonym", env={SECRET_ENV: "k"})
     assert result.exit_code == 0, result.output
     text = out.read_text()
     assert "jane.doe@example.com" not in text and "@example.com" in text
@@ -87,7 +87,7 @@ def test_redact_pseudonym_without_a_secret_exits_2(
     data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(SECRET_ENV, raising=False)
-    result = invoke(str(data), "-o", str(tmp_path / "clean.jsonl"), "-s", "pseudonym")
+    result = invoke(str(data), "-o", str(tmp_path / "clean.jsonl"), "--strategy", "pseudonym")
     assert result.exit_code == 2
     assert "needs a secret" in result.output
     assert not (tmp_path / "clean.jsonl").exists()
@@ -149,7 +149,7 @@ def test_redact_reports_when_nothing_is_found(tmp_path: Path) -> None:
     assert (tmp_path / "out.jsonl").read_bytes() == src.read_bytes()
 
 
-@pytest.mark.parametrize("option", ["--jobs", "-j", "--workers", "-w"])
+@pytest.mark.parametrize("option", ["--jobs", "-j"])
 def test_redact_takes_a_worker_count(
     option: str, data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
