@@ -53,6 +53,8 @@ def test_generated_reference_pages_are_current() -> None:
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(600)  # a whole page: the demo, a training run on the emulator, plots
 @pytest.mark.parametrize("page", doc_runner.PAGES, ids=lambda p: p.name)
 def test_walkthrough_page_runs_command_by_command_in_a_fresh_folder(
     page: Path, tmp_path: Path

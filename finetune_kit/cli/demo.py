@@ -77,6 +77,7 @@ def demo(
 
     Offline by default: the job runs on the loopback emulator (no real job, no cost).
     """
+    from finetune_kit._io import atomic_write
     from finetune_kit.cost.estimator import CostEstimator
     from finetune_kit.dataset import SAMPLE_SYSTEM_PROMPT, Dataset, sample_csv_path
     from finetune_kit.jobs.client import JobClient
@@ -88,9 +89,14 @@ def demo(
         output_dir.mkdir(parents=True, exist_ok=True)
 
         console.print(Rule("1. Build the dataset from the CSV"))
-        dataset = Dataset.sample()
+        csv_path = output_dir / "faq.csv"
+        with atomic_write(csv_path, binary=True) as fh:  # the bundled sample, to look at
+            fh.write(sample_csv_path().read_bytes())
+        dataset = Dataset.from_csv(
+            csv_path, user="question", assistant="answer", system_prompt=SAMPLE_SYSTEM_PROMPT
+        )
         train_path = dataset.to_jsonl(output_dir / "train.jsonl")
-        console.print(f"read {sample_csv_path().name}: {len(dataset)} question/answer rows")
+        console.print(f"wrote {csv_path}, read it: {len(dataset)} question/answer rows")
         console.print(f"system prompt: [italic]{SAMPLE_SYSTEM_PROMPT}[/]")
         console.print(f"wrote [bold]{train_path}[/]")
 
