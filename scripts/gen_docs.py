@@ -128,7 +128,7 @@ def _conventions_table() -> list[str]:
             high = "" if row.maximum is None else f" ≤ {row.maximum}"
             value += f" ({low}x{high})"
         flags = "<br>".join(f"`{f}`" for f in row.flags)
-        default = row.default_text or "per command"
+        default = row.default_text or ("off" if value == "flag" else "per command")
         out.append(f"| {flags} | {_cell(value)} | {_cell(row.help)} | {_cell(default)} |")
     return [*out, ""]
 

@@ -39,6 +39,7 @@ from finetune_kit.errors import (
     ValidationFailed,
 )
 from finetune_kit.jobs import _core as core
+from finetune_kit.jobs._core import RetryPolicy, set_testing
 from finetune_kit.jobs.metrics import metrics_from_events, parse_result_file
 from finetune_kit.jobs.models import Checkpoint, FileRef, Job, JobEvent
 from finetune_kit.lifecycle import warn_lifecycle
@@ -53,9 +54,6 @@ if TYPE_CHECKING:
     from finetune_kit.validation.engine import Method
 
 __all__ = ["AsyncJobClient", "JobClient", "RetryPolicy", "set_testing"]
-
-RetryPolicy = core.RetryPolicy
-set_testing = core.set_testing
 
 T = TypeVar("T")
 C = TypeVar("C", openai.OpenAI, openai.AsyncOpenAI)
