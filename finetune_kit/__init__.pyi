@@ -22,6 +22,19 @@ from finetune_kit.dataset import (
     SAMPLE_SYSTEM_PROMPT as SAMPLE_SYSTEM_PROMPT,
     sample_csv_path as sample_csv_path,
 )
+from finetune_kit.dedupe.core import (
+    dedupe_file as dedupe_file,
+    find_duplicates as find_duplicates,
+)
+from finetune_kit.dedupe.report import (
+    DedupeReport as DedupeReport,
+    DedupeSavings as DedupeSavings,
+    DuplicateGroup as DuplicateGroup,
+    ValidationLeak as ValidationLeak,
+)
+from finetune_kit.dedupe.signature import (
+    NearConfig as NearConfig,
+)
 from finetune_kit.errors import (
     APIConnectionFailed as APIConnectionFailed,
     APIError as APIError,

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import difflib
-import hashlib
 import json
 import math
 import os
@@ -35,6 +34,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from rich.table import Table
 
+    from finetune_kit.dedupe import DedupeReport, KeepPolicy, NearConfig
     from finetune_kit.export.convert import FidelityReport
     from finetune_kit.privacy.redaction import RedactionReport
     from finetune_kit.validation.engine import Method
@@ -581,18 +581,55 @@ class Dataset(Sequence[AnyExample]):
         valid = [ex for i, ex in enumerate(self._examples) if i in valid_idx]
         return Dataset(train, source=self.source), Dataset(valid, source=self.source)
 
-    def dedupe(self) -> Dataset:
-        """Drop exact duplicate examples, keeping the first of each."""
-        seen: set[bytes] = set()
-        kept: list[AnyExample] = []
-        for ex in self._examples:
-            digest = hashlib.blake2b(
-                json.dumps(ex.to_dict(), sort_keys=True).encode(), digest_size=16
-            ).digest()
-            if digest not in seen:
-                seen.add(digest)
-                kept.append(ex)
-        return Dataset(kept, source=self.source)
+    def dedupe(
+        self,
+        *,
+        near: bool = False,
+        threshold: float | None = None,
+        keep: KeepPolicy = "first",
+        validation: Dataset | None = None,
+        config: NearConfig | None = None,
+        model: str | None = None,
+        n_epochs: int | None = None,
+    ) -> tuple[Dataset, DedupeReport]:
+        """Drop duplicate examples: exact copies, or near-duplicates with ``near=True``.
+
+        Args:
+            near: Near-duplicates (MinHash + LSH over the conversation's word shingles; needs
+                the ``dedupe`` extra); without it, exact copies.
+            threshold: Near-duplicate similarity threshold (default 0.8).
+            keep: The example kept in a group: ``first``, ``longest`` or ``weight``.
+            validation: A validation dataset, to find its examples that copy this one's.
+            config: Near-duplicate settings ([`NearConfig`][finetune_kit.NearConfig]).
+            model: Price the saving (tokens and dollars) for this model.
+            n_epochs: Epochs to price (default: the size heuristic of each side).
+
+        Returns:
+            The kept examples (in order), and the [`DedupeReport`][finetune_kit.DedupeReport]
+            (groups by row number, leaks, savings).
+
+        Examples:
+            >>> from finetune_kit import Dataset
+            >>> doubled = Dataset.sample() + Dataset.sample()
+            >>> kept, report = doubled.dedupe()
+            >>> len(kept), len(report.groups)
+            (50, 50)
+        """
+        from finetune_kit.dedupe import find_duplicates
+
+        report = find_duplicates(
+            self.to_records(),
+            near=near,
+            threshold=threshold,
+            keep=keep,
+            validation=validation.to_records() if validation is not None else None,
+            config=config,
+            model=model,
+            n_epochs=n_epochs,
+        )
+        dropped = report.dropped_lines
+        kept = [ex for i, ex in enumerate(self._examples, 1) if i not in dropped]
+        return Dataset(kept, source=self.source), report
 
     def map(self, func: Callable[[AnyExample], AnyExample]) -> Dataset:
         """Apply ``func`` to every example and return the new dataset."""

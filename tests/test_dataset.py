@@ -156,7 +156,7 @@ def test_split_is_deterministic_and_disjoint() -> None:
 def test_dedupe_map_filter_and_slicing() -> None:
     ds = Dataset.sample()
     doubled = ds + ds[:5]
-    assert len(doubled) == 55 and len(doubled.dedupe()) == 50
+    assert len(doubled) == 55 and len(doubled.dedupe()[0]) == 50
     upper = ds.map(lambda ex: ex.model_copy(update={"messages": ex.messages[1:]}))  # type: ignore[union-attr]
     assert upper[0].messages[0].role == "user"  # type: ignore[union-attr]
     assert len(ds.filter(lambda ex: "overfitting" in ex.messages[1].text)) == 1  # type: ignore[union-attr]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from finetune_kit.cli import (  # noqa: F401  (they register commands)
     cost,
     data,
+    dedupe,
     demo,
     emulator,
     export,

@@ -49,6 +49,29 @@ def validate(
     ] = None,
     method: Annotated[MethodChoice | None, METHOD] = None,
     pii: Annotated[PIIChoice, PII] = PIIChoice.warn,
+    near: Annotated[
+        bool,
+        typer.Option("--near", help="Also warn about near-duplicates (near_duplicate) and leaks."),
+    ] = False,
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            "--threshold",
+            min=0.01,
+            max=1.0,
+            help="Near-duplicate similarity threshold (estimated Jaccard).",
+            show_default="0.8",
+        ),
+    ] = None,
+    validation: Annotated[
+        Path | None,
+        typer.Option(
+            "--validation",
+            metavar="VFILE",
+            help="With --near: warn about FILE examples that VFILE copies (validation_leak).",
+            show_default="none",
+        ),
+    ] = None,
     output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,
 ) -> None:
     """Check a JSONL file and report every problem, with line numbers and fixes.
@@ -57,9 +80,16 @@ def validate(
     """
     from finetune_kit.validation.engine import Validator
 
+    if not near and (threshold is not None or validation is not None):
+        fail("--threshold and --validation look for near-duplicates: add --near")
     with errors_as_exit():
         validator = Validator(pii=pii.value)
         report = validator.validate(file, model=model, method=_method(method))
+        if near:
+            from finetune_kit.dedupe import find_duplicates, with_near_findings
+
+            found = find_duplicates(file, near=True, threshold=threshold, validation=validation)
+            report = with_near_findings(report, found)
     if output_format is OutputFormat.json:
         print_json(report.to_dict())
     else:

@@ -109,6 +109,20 @@ _code(
     "The same example appears more than once; duplicates overweight it in training.",
     "remove duplicates (`finetune-kit fix` or `Dataset.dedupe()`)",
 )
+_code(
+    "near_duplicate",
+    W,
+    "The example nearly repeats an earlier one (same conversation up to case, whitespace, a "
+    "typo or an added sentence); reported by `validate --near`.",
+    "keep one of them: `finetune-kit dedupe FILE --near -o KEPT.jsonl`",
+)
+_code(
+    "validation_leak",
+    W,
+    "An example of the validation file copies (or nearly copies) this training example, so "
+    "the validation loss rewards memory; reported by `validate --near --validation VFILE`.",
+    "remove the copy from the validation file (or from the training file)",
+)
 
 
 _code(

@@ -1,0 +1,500 @@
+"""Mergeable state of a duplicate search, and the grouping done once every example is in.
+
+A state holds, per example, only what grouping needs — never the text: for near-duplicates a
+compact signature (the low byte of each MinHash slot: 128 bytes), the LSH band keys (8 bytes
+per band) and a key of the full signature; for exact duplicates the validation engine's
+12-byte digest. States of byte ranges (or Dask partitions) are merged in file order with
+[`merge`][finetune_kit.dedupe.index.NearIndex.merge]; grouping is a function of the merged
+state only, and of the *set* of examples, not their order: shuffling a file changes no group.
+
+Grouping (near): examples whose full signatures are equal form one class (no comparisons
+needed, however many copies there are); classes that share an LSH band are candidates; a
+candidate pair is a near-duplicate when its estimated Jaccard similarity reaches the
+threshold; groups are the connected components of near-duplicate training classes. A
+validation class that is near a training class is a leak. A bucket holding more than
+``MAX_BUCKET`` classes compares each with the first ``MAX_BUCKET`` of them (in signature-key
+order) only, so no bucket costs more than ``MAX_BUCKET`` comparisons per member.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from finetune_kit.dedupe.signature import KeepPolicy, NearConfig
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+__all__ = ["MAX_BUCKET", "ExactIndex", "NearIndex"]
+
+MAX_BUCKET = 1024
+"""A bucket larger than this compares each member with its first ``MAX_BUCKET`` members only."""
+
+_CHUNK = 4096
+_MISS = 1.0 / 256.0  # chance that the low bytes of two different slot values agree
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+
+
+def _mix(x: NDArray[np.uint64]) -> NDArray[np.uint64]:
+    """A 64-bit finaliser (splitmix64) applied elementwise."""
+    x = x ^ (x >> np.uint64(30))
+    x = x * _MIX1
+    x = x ^ (x >> np.uint64(27))
+    x = x * _MIX2
+    out: NDArray[np.uint64] = x ^ (x >> np.uint64(31))
+    return out
+
+
+def _multipliers(n: int, seed: int) -> NDArray[np.uint64]:
+    rng = np.random.default_rng(seed)
+    out: NDArray[np.uint64] = rng.integers(1, 2**63, size=n, dtype=np.uint64) * np.uint64(2) + (
+        np.uint64(1)
+    )
+    return out
+
+
+def _combine(values: NDArray[np.uint64], mult: NDArray[np.uint64]) -> NDArray[np.uint64]:
+    """Hash each row of ``values`` (n x k, uint64) into one uint64."""
+    with np.errstate(over="ignore"):
+        total: NDArray[np.uint64] = _mix((values * mult).sum(axis=-1, dtype=np.uint64))
+    return total
+
+
+def estimated_similarity(a: NDArray[np.uint8], b: NDArray[np.uint8]) -> NDArray[np.float64]:
+    """Estimated Jaccard similarity of compact signature ``a`` with each row of ``b``.
+
+    Low bytes of two slots agree when the slots do, or by chance (1 in 256); the estimate
+    corrects for that chance (b-bit MinHash) and is clipped to [0, 1].
+    """
+    agree = (b == a).mean(axis=-1)
+    est: NDArray[np.float64] = np.clip((agree - _MISS) / (1.0 - _MISS), 0.0, 1.0)
+    return est
+
+
+@dataclass
+class _Columns:
+    """The merged arrays of a near index, one row per example with a signature."""
+
+    lines: NDArray[np.int64]
+    sig: NDArray[np.uint8]
+    bands: NDArray[np.uint64]
+    keys: NDArray[np.uint64]
+    length: NDArray[np.int64]
+    weight: NDArray[np.float64]
+
+
+class NearIndex:
+    """What a near-duplicate pass keeps per example (signatures, never texts); mergeable.
+
+    Args:
+        config: The settings every signature was made with.
+
+    Attributes:
+        n_lines: Lines seen (examples or not), for the line offset of a later range.
+        n_examples: JSON objects seen.
+        n_without_text: Examples with no words to compare (never grouped).
+    """
+
+    def __init__(self, config: NearConfig) -> None:
+        self.config = config
+        self.n_lines = 0
+        self.n_examples = 0
+        self.n_without_text = 0
+        p, b = config.num_perm, config.bands
+        self._band_mult = _multipliers(config.rows, config.seed).reshape(1, 1, -1)
+        self._key_mult = _multipliers(p, config.seed + 1).reshape(1, -1)
+        self._chunks: list[_Columns] = []
+        self._pending = np.zeros((_CHUNK, p), dtype=np.uint32)
+        self._p_lines: list[int] = []
+        self._p_length: list[int] = []
+        self._p_weight: list[float] = []
+        self._bands_per = b
+
+    def __len__(self) -> int:
+        return sum(len(c.lines) for c in self._chunks) + len(self._p_lines)
+
+    def add(self, line: int, signature: NDArray[np.uint32], length: int, weight: float) -> None:
+        """Add one example's signature.
+
+        Args:
+            line: Its line (or row) number.
+            signature: Its full MinHash signature (from
+                [`example_signature`][finetune_kit.dedupe.example_signature]).
+            length: Its length (words), for the ``longest`` policy.
+            weight: Its trained weight, for the ``weight`` policy.
+        """
+        i = len(self._p_lines)
+        self._pending[i] = signature
+        self._p_lines.append(line)
+        self._p_length.append(length)
+        self._p_weight.append(weight)
+        if i + 1 == _CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        n = len(self._p_lines)
+        if not n:
+            return
+        full = self._pending[:n].astype(np.uint64)
+        rows = full.reshape(n, self._bands_per, -1)
+        self._chunks.append(
+            _Columns(
+                lines=np.asarray(self._p_lines, dtype=np.int64),
+                sig=(self._pending[:n] & 0xFF).astype(np.uint8),
+                bands=_combine(rows, self._band_mult),
+                keys=_combine(full, self._key_mult),
+                length=np.asarray(self._p_length, dtype=np.int64),
+                weight=np.asarray(self._p_weight, dtype=np.float64),
+            )
+        )
+        self._p_lines, self._p_length, self._p_weight = [], [], []
+
+    def __getstate__(self) -> dict[str, Any]:
+        self._flush()
+        state = self.__dict__.copy()
+        del state["_pending"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._pending = np.zeros((_CHUNK, self.config.num_perm), dtype=np.uint32)
+
+    def merge(self, other: NearIndex, line_offset: int = 0) -> None:
+        """Append a later range's (or partition's) state, its lines shifted by ``line_offset``.
+
+        Args:
+            other: The later state (made with the same settings).
+            line_offset: Lines before the start of ``other``'s range.
+
+        Raises:
+            ValueError: The two states were made with different settings.
+        """
+        if other.config != self.config:
+            raise ValueError("cannot merge near-duplicate states made with different settings")
+        self._flush()
+        other._flush()
+        for c in other._chunks:
+            self._chunks.append(
+                _Columns(c.lines + line_offset, c.sig, c.bands, c.keys, c.length, c.weight)
+            )
+        self.n_lines += other.n_lines
+        self.n_examples += other.n_examples
+        self.n_without_text += other.n_without_text
+
+    def columns(self) -> _Columns:
+        """Every row so far as one set of arrays."""
+        self._flush()
+        p, b = self.config.num_perm, self.config.bands
+        if not self._chunks:
+            return _Columns(
+                np.zeros(0, np.int64),
+                np.zeros((0, p), np.uint8),
+                np.zeros((0, b), np.uint64),
+                np.zeros(0, np.uint64),
+                np.zeros(0, np.int64),
+                np.zeros(0, np.float64),
+            )
+        if len(self._chunks) > 1:
+            c = self._chunks
+            self._chunks = [
+                _Columns(
+                    np.concatenate([x.lines for x in c]),
+                    np.concatenate([x.sig for x in c]),
+                    np.concatenate([x.bands for x in c]),
+                    np.concatenate([x.keys for x in c]),
+                    np.concatenate([x.length for x in c]),
+                    np.concatenate([x.weight for x in c]),
+                )
+            ]
+        return self._chunks[0]
+
+
+class ExactIndex:
+    """What an exact pass keeps per example: the validation engine's digest; mergeable.
+
+    Attributes:
+        n_lines: Lines seen.
+        n_examples: JSON objects seen.
+    """
+
+    def __init__(self) -> None:
+        self.n_lines = 0
+        self.n_examples = 0
+        self.n_without_text = 0
+        self._lines: list[int] = []
+        self._digests: list[bytes] = []
+        self._chunks: list[tuple[NDArray[np.int64], NDArray[np.bytes_]]] = []
+
+    def __len__(self) -> int:
+        return sum(len(c[0]) for c in self._chunks) + len(self._lines)
+
+    def add(self, line: int, digest: bytes) -> None:
+        """Add one example's digest (``validation._canonical_hash`` of its JSON)."""
+        self._lines.append(line)
+        self._digests.append(digest)
+        if len(self._lines) == _CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._lines:
+            self._chunks.append(
+                (np.asarray(self._lines, np.int64), np.asarray(self._digests, dtype="S12"))
+            )
+            self._lines, self._digests = [], []
+
+    def __getstate__(self) -> dict[str, Any]:
+        self._flush()
+        return self.__dict__.copy()
+
+    def merge(self, other: ExactIndex, line_offset: int = 0) -> None:
+        """Append a later range's state, its lines shifted by ``line_offset``."""
+        self._flush()
+        other._flush()
+        self._chunks += [(lines + line_offset, d) for lines, d in other._chunks]
+        self.n_lines += other.n_lines
+        self.n_examples += other.n_examples
+
+    def columns(self) -> tuple[NDArray[np.int64], NDArray[np.bytes_]]:
+        """Lines and digests of every example so far."""
+        self._flush()
+        if not self._chunks:
+            return np.zeros(0, np.int64), np.zeros(0, dtype="S12")
+        return (
+            np.concatenate([c[0] for c in self._chunks]),
+            np.concatenate([c[1] for c in self._chunks]),
+        )
+
+
+# -- grouping ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RawGroup:
+    """A group before it is reported: lines (sorted), the kept line, the lowest similarity."""
+
+    lines: tuple[int, ...]
+    kept: int
+    similarity: float
+
+
+@dataclass(frozen=True)
+class RawLeak:
+    """A validation line near a training line."""
+
+    line: int
+    validation_line: int
+    similarity: float
+
+
+@dataclass
+class GroupingStats:
+    """Work done while grouping (for the report's statistics)."""
+
+    candidate_pairs: int = 0
+    similar_pairs: int = 0
+    large_buckets: int = 0
+
+
+class _UnionFind:
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
+
+    def find(self, x: int) -> int:
+        parent = self.parent
+        root = x
+        while parent.get(root, root) != root:
+            root = parent[root]
+        while parent.get(x, x) != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            if ra < rb:
+                ra, rb = rb, ra
+            self.parent[ra] = rb
+
+
+def _pick(members: NDArray[np.int64], cols: _Columns, keep: KeepPolicy) -> int:
+    """Index (into ``cols``) of the example to keep among ``members`` (sorted by line)."""
+    if keep == "first":
+        return int(members[np.argmin(cols.lines[members])])
+    score = cols.length[members] if keep == "longest" else cols.weight[members]
+    best = members[score == score.max()]
+    return int(best[np.argmin(cols.lines[best])])
+
+
+def group_near(
+    train: NearIndex, validation: NearIndex | None, keep: KeepPolicy
+) -> tuple[list[RawGroup], list[RawLeak], GroupingStats]:
+    """Group a merged near-duplicate state (and find leaks from ``validation``).
+
+    Args:
+        train: The training examples' state.
+        validation: The validation examples' state, if any.
+        keep: Which example of a group to keep.
+
+    Returns:
+        Groups (ordered by their first line), leaks (ordered by validation line) and the work
+        done.
+    """
+    config = train.config
+    t_cols = train.columns()
+    v_cols = validation.columns() if validation is not None else None
+    n_t = len(t_cols.lines)
+    cols = t_cols
+    if v_cols is not None and len(v_cols.lines):
+        cols = _Columns(
+            np.concatenate([t_cols.lines, v_cols.lines]),
+            np.concatenate([t_cols.sig, v_cols.sig]),
+            np.concatenate([t_cols.bands, v_cols.bands]),
+            np.concatenate([t_cols.keys, v_cols.keys]),
+            np.concatenate([t_cols.length, v_cols.length]),
+            np.concatenate([t_cols.weight, v_cols.weight]),
+        )
+    n = len(cols.lines)
+    stats = GroupingStats()
+    if n == 0:
+        return [], [], stats
+    src = np.zeros(n, dtype=np.int8)
+    src[n_t:] = 1
+    # 1. classes of equal signatures, per side
+    order = np.lexsort((cols.lines, src, cols.keys))
+    k_sorted, s_sorted = cols.keys[order], src[order]
+    starts_mask = np.ones(n, dtype=bool)
+    starts_mask[1:] = (k_sorted[1:] != k_sorted[:-1]) | (s_sorted[1:] != s_sorted[:-1])
+    starts = np.flatnonzero(starts_mask)
+    ends = np.append(starts[1:], n)
+    reps = order[starts]  # one example per class
+    n_classes = len(reps)
+    r_src = src[reps]
+    r_sig = cols.sig[reps]
+    r_key = cols.keys[reps]
+    threshold = config.threshold - 1e-9
+
+    # 2. candidates: classes sharing a band; verified on their signatures
+    edges: dict[tuple[int, int], float] = {}
+    for b in range(config.bands):
+        vals = cols.bands[reps, b]
+        o = np.lexsort((r_key, vals))
+        v = vals[o]
+        same = v[1:] == v[:-1]
+        if not same.any():
+            continue
+        run_start = np.flatnonzero(np.concatenate(([True], ~same)))
+        run_len = np.diff(np.append(run_start, n_classes))
+        for s, m in zip(run_start[run_len > 1], run_len[run_len > 1], strict=True):
+            members = o[s : s + m]
+            if not (r_src[members] == 0).any():
+                continue  # validation examples among themselves are not the question
+            if m > MAX_BUCKET:
+                stats.large_buckets += 1
+            pivots = min(m, MAX_BUCKET)
+            for i in range(pivots - 1 if m <= MAX_BUCKET else pivots):
+                a = int(members[i])
+                others = members[i + 1 :]
+                if r_src[a] == 1:
+                    others = others[r_src[others] == 0]
+                if not len(others):
+                    continue
+                sims = estimated_similarity(r_sig[a], r_sig[others])
+                stats.candidate_pairs += len(others)
+                for j, sim in zip(
+                    others[sims >= threshold].tolist(),
+                    sims[sims >= threshold].tolist(),
+                    strict=True,
+                ):
+                    pair = (a, j) if a < j else (j, a)
+                    edges[pair] = sim
+    stats.similar_pairs = len(edges)
+
+    # 3. groups: connected components of training classes
+    uf = _UnionFind()
+    linked: set[int] = set()
+    best_leak: dict[int, tuple[float, int]] = {}  # validation class -> (similarity, train class)
+    for (a, b_), sim in edges.items():
+        if r_src[a] == 0 and r_src[b_] == 0:
+            uf.union(a, b_)
+            linked.update((a, b_))
+        elif r_src[a] != r_src[b_]:
+            v_cls, t_cls = (a, b_) if r_src[a] == 1 else (b_, a)
+            t_line = int(cols.lines[order[starts[t_cls]]])
+            old = best_leak.get(v_cls)
+            if old is None or (sim, -t_line) > (
+                old[0],
+                -int(cols.lines[order[starts[old[1]]]]),
+            ):
+                best_leak[v_cls] = (sim, t_cls)
+    components: dict[int, list[int]] = {}
+    for c in range(n_classes):
+        if r_src[c] == 0 and (c in linked or ends[c] - starts[c] > 1):
+            components.setdefault(uf.find(c), []).append(c)
+    groups: list[RawGroup] = []
+    for classes in components.values():
+        members = np.concatenate([order[starts[c] : ends[c]] for c in classes])
+        if len(members) < 2:
+            continue
+        members = members[np.argsort(cols.lines[members])]
+        kept = _pick(members, cols, keep)
+        sims = estimated_similarity(cols.sig[kept], cols.sig[members])
+        groups.append(
+            RawGroup(
+                lines=tuple(int(x) for x in cols.lines[members]),
+                kept=int(cols.lines[kept]),
+                similarity=round(float(sims.min()), 4),
+            )
+        )
+    groups.sort(key=lambda g: g.lines[0])
+
+    # 4. leaks: every validation example of a class near a training class
+    leaks: list[RawLeak] = []
+    for v_cls, (sim, t_cls) in best_leak.items():
+        t_line = int(cols.lines[order[starts[t_cls]]])
+        for idx in order[starts[v_cls] : ends[v_cls]]:
+            leaks.append(RawLeak(t_line, int(cols.lines[idx]), round(sim, 4)))
+    leaks.sort(key=lambda x: x.validation_line)
+    return groups, leaks, stats
+
+
+def group_exact(
+    train: ExactIndex, validation: ExactIndex | None
+) -> tuple[list[RawGroup], list[RawLeak], GroupingStats]:
+    """Group examples with the same digest; validation examples equal to a training one leak.
+
+    Exact copies are equal in every field, so the first is always the one kept.
+    """
+    lines, digests = train.columns()
+    groups: list[RawGroup] = []
+    first_of: dict[bytes, int] = {}
+    if len(lines):
+        order = np.lexsort((lines, digests))
+        d = digests[order]
+        start = np.flatnonzero(np.concatenate(([True], d[1:] != d[:-1])))
+        length = np.diff(np.append(start, len(d)))
+        for s, m in zip(start.tolist(), length.tolist(), strict=True):
+            members = sorted(int(x) for x in lines[order[s : s + m]])
+            if validation is not None:
+                first_of[bytes(d[s])] = members[0]
+            if m > 1:
+                groups.append(RawGroup(tuple(members), members[0], 1.0))
+    groups.sort(key=lambda g: g.lines[0])
+    leaks: list[RawLeak] = []
+    if validation is not None:
+        v_lines, v_digests = validation.columns()
+        for line, digest in zip(v_lines.tolist(), v_digests.tolist(), strict=True):
+            t_line = first_of.get(digest)
+            if t_line is not None:
+                leaks.append(RawLeak(t_line, int(line), 1.0))
+        leaks.sort(key=lambda x: x.validation_line)
+    return groups, leaks, GroupingStats()
+
+
+def lines_dropped(groups: Sequence[RawGroup]) -> set[int]:
+    """Every grouped line that is not its group's kept line."""
+    return {line for g in groups for line in g.lines if line != g.kept}
