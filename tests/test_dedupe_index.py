@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+
+from finetune_kit.dedupe import (
+    ExactIndex,
+    NearConfig,
+    NearIndex,
+    example_shingles,
+    example_signature,
+    group_near,
+)
+from finetune_kit.dedupe.index import estimated_similarity, group_exact
+
+
+def sig(text: str, config: NearConfig | None = None) -> np.ndarray:
+    s = example_signature({"messages": [{"role": "user", "content": text}]}, config or NearConfig())
+    assert s is not None
+    return s
+
+
+BASE = (
+    "my order number four two seven arrived broken and the box was open when the courier "
+    "left it at the door so i would like a replacement sent as soon as possible please"
+)
+
+
+def test_estimated_similarity_is_one_for_equal_signatures() -> None:
+    a = (sig(BASE) & 0xFF).astype(np.uint8)
+    assert estimated_similarity(a, a[None, :])[0] == 1.0
+
+
+def test_estimated_similarity_tracks_the_true_jaccard() -> None:
+    other = " ".join([*BASE.split()[:-4], "thanks", "a", "lot", "friend"])
+    config = NearConfig()
+    sa, sb = (
+        example_shingles({"messages": [{"role": "user", "content": t}]}, config)
+        for t in (BASE, other)
+    )
+    true = len(sa & sb) / len(sa | sb)
+    a = (sig(BASE) & 0xFF).astype(np.uint8)
+    b = (sig(other) & 0xFF).astype(np.uint8)
+    assert abs(float(estimated_similarity(a, b[None, :])[0]) - true) < 0.15
+
+
+def test_state_survives_pickling_and_merges_with_line_offsets() -> None:
+    config = NearConfig()
+    first, second = NearIndex(config), NearIndex(config)
+    first.add(1, sig(BASE), 10, 1.0)
+    first.n_lines = 3
+    second.add(2, sig(BASE + " thanks"), 11, 1.0)
+    second.n_lines = 2
+    second = pickle.loads(pickle.dumps(second))
+    first.merge(second, line_offset=first.n_lines)
+    assert first.columns().lines.tolist() == [1, 5]
+    assert first.n_lines == 5
+    groups, _, _ = group_near(first, None, "first")
+    assert [g.lines for g in groups] == [(1, 5)]
+
+
+def test_states_with_other_settings_do_not_merge() -> None:
+    with pytest.raises(ValueError, match="different settings"):
+        NearIndex(NearConfig()).merge(NearIndex(NearConfig(threshold=0.9)))
+
+
+def test_many_identical_copies_are_one_class_without_comparisons() -> None:
+    index = NearIndex(NearConfig())
+    s = sig(BASE)
+    for line in range(1, 5001):
+        index.add(line, s, 10, 1.0)
+    groups, _, work = group_near(index, None, "first")
+    assert len(groups) == 1 and len(groups[0].lines) == 5000
+    assert work.candidate_pairs == 0
+
+
+def test_keep_policies_pick_longest_or_heaviest_first_on_ties() -> None:
+    index = NearIndex(NearConfig())
+    s = sig(BASE)
+    index.add(1, s, 10, 1.0)
+    index.add(2, s, 30, 1.0)
+    index.add(3, s, 30, 2.0)
+    assert group_near(index, None, "first")[0][0].kept == 1
+    assert group_near(index, None, "longest")[0][0].kept == 2
+    assert group_near(index, None, "weight")[0][0].kept == 3
+
+
+def test_leaks_name_the_most_similar_training_line() -> None:
+    train, val = NearIndex(NearConfig()), NearIndex(NearConfig())
+    train.add(1, sig(BASE + " thanks a lot"), 10, 1.0)
+    train.add(2, sig(BASE), 10, 1.0)
+    val.add(1, sig(BASE), 10, 1.0)
+    val.add(2, sig("something else entirely about a refund for shoes"), 10, 1.0)
+    _, leaks, _ = group_near(train, val, "first")
+    assert [(x.line, x.validation_line, x.similarity) for x in leaks] == [(2, 1, 1.0)]
+
+
+def test_validation_examples_do_not_bridge_training_groups() -> None:
+    words = BASE.split()
+    half = len(words) // 2
+    left = " ".join(words[:half] + ["alpha"] * 3)
+    right = " ".join(["omega"] * 3 + words[half:])
+    train, val = NearIndex(NearConfig(threshold=0.4)), NearIndex(NearConfig(threshold=0.4))
+    cfg = NearConfig(threshold=0.4)
+    train.add(1, sig(left, cfg), 10, 1.0)
+    train.add(2, sig(right, cfg), 10, 1.0)
+    val.add(1, sig(BASE, cfg), 10, 1.0)
+    groups, leaks, _ = group_near(train, val, "first")
+    assert groups == []
+    assert len(leaks) == 1  # the validation example is near both, and reported once
+
+
+def test_empty_states_group_to_nothing() -> None:
+    assert group_near(NearIndex(NearConfig()), NearIndex(NearConfig()), "first")[:2] == ([], [])
+    assert group_exact(ExactIndex(), ExactIndex())[:2] == ([], [])
+
+
+def test_exact_groups_and_leaks_by_digest() -> None:
+    train, val = ExactIndex(), ExactIndex()
+    for line, d in enumerate([b"a" * 12, b"b" * 12, b"a" * 12], 1):
+        train.add(line, d)
+    val.add(1, b"b" * 12)
+    val.add(2, b"c" * 12)
+    val = pickle.loads(pickle.dumps(val))
+    groups, leaks, _ = group_exact(train, val)
+    assert [(g.lines, g.kept) for g in groups] == [((1, 3), 1)]
+    assert [(x.line, x.validation_line) for x in leaks] == [(2, 1)]
