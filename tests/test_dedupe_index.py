@@ -102,8 +102,8 @@ def test_validation_examples_do_not_bridge_training_groups() -> None:
     half = len(words) // 2
     left = " ".join(words[:half] + ["alpha"] * 3)
     right = " ".join(["omega"] * 3 + words[half:])
-    train, val = NearIndex(NearConfig(threshold=0.4)), NearIndex(NearConfig(threshold=0.4))
-    cfg = NearConfig(threshold=0.4)
+    cfg = NearConfig(threshold=0.4, bands=64)  # two rows per band: a pair at 0.4 is found
+    train, val = NearIndex(cfg), NearIndex(cfg)
     train.add(1, sig(left, cfg), 10, 1.0)
     train.add(2, sig(right, cfg), 10, 1.0)
     val.add(1, sig(BASE, cfg), 10, 1.0)

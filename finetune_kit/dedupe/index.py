@@ -35,6 +35,7 @@ MAX_BUCKET = 1024
 """A bucket larger than this compares each member with its first ``MAX_BUCKET`` members only."""
 
 _CHUNK = 4096
+_VERIFY_BATCH = 1 << 15  # candidate pairs compared at a time (4 MiB of signature bytes)
 _MISS = 1.0 / 256.0  # chance that the low bytes of two different slot values agree
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
@@ -330,6 +331,49 @@ def _pick(members: NDArray[np.int64], cols: _Columns, keep: KeepPolicy) -> int:
     return int(best[np.argmin(cols.lines[best])])
 
 
+def _candidate_pairs(
+    bands: NDArray[np.uint64],
+    keys: NDArray[np.uint64],
+    src: NDArray[np.int8],
+    stats: GroupingStats,
+) -> NDArray[np.int64]:
+    """Every pair of classes that share a band key, once, as rows ``(low, high)``.
+
+    Validation-only pairs are left out. A bucket larger than ``MAX_BUCKET`` pairs each member
+    with the first ``MAX_BUCKET`` members only (in key order, so the result does not depend
+    on the order of the file).
+    """
+    n = len(keys)
+    found: list[NDArray[np.int64]] = []
+    for b in range(bands.shape[1]):
+        vals = bands[:, b]
+        order = np.lexsort((keys, vals))
+        v = vals[order]
+        new_run = np.concatenate(([True], v[1:] != v[:-1]))
+        run_id = np.cumsum(new_run) - 1
+        run_start = np.flatnonzero(new_run)
+        run_len = np.diff(np.append(run_start, n))
+        rank = np.arange(n) - run_start[run_id]  # position inside its bucket
+        stats.large_buckets += int((run_len > MAX_BUCKET).sum())
+        # pair position p with p + d while both are in one bucket and p is among its pivots
+        pos = np.flatnonzero((run_len[run_id] > 1) & (rank < MAX_BUCKET))
+        d = 1
+        while len(pos):
+            pos = pos[pos + d < n]
+            pos = pos[run_id[pos + d] == run_id[pos]]
+            if not len(pos):
+                break
+            a, c = order[pos], order[pos + d]
+            found.append(np.stack([np.minimum(a, c), np.maximum(a, c)], axis=1))
+            d += 1
+    if not found:
+        return np.zeros((0, 2), dtype=np.int64)
+    pairs = np.concatenate(found)
+    pairs = pairs[(src[pairs[:, 0]] == 0) | (src[pairs[:, 1]] == 0)]
+    code = np.unique(pairs[:, 0] * n + pairs[:, 1])
+    return np.stack([code // n, code % n], axis=1)
+
+
 def group_near(
     train: NearIndex, validation: NearIndex | None, keep: KeepPolicy
 ) -> tuple[list[RawGroup], list[RawLeak], GroupingStats]:
@@ -378,40 +422,18 @@ def group_near(
     r_key = cols.keys[reps]
     threshold = config.threshold - 1e-9
 
-    # 2. candidates: classes sharing a band; verified on their signatures
+    # 2. candidates: classes sharing a band (each pair once), verified on their signatures
+    pairs = _candidate_pairs(cols.bands[reps], r_key, r_src, stats)
     edges: dict[tuple[int, int], float] = {}
-    for b in range(config.bands):
-        vals = cols.bands[reps, b]
-        o = np.lexsort((r_key, vals))
-        v = vals[o]
-        same = v[1:] == v[:-1]
-        if not same.any():
-            continue
-        run_start = np.flatnonzero(np.concatenate(([True], ~same)))
-        run_len = np.diff(np.append(run_start, n_classes))
-        for s, m in zip(run_start[run_len > 1], run_len[run_len > 1], strict=True):
-            members = o[s : s + m]
-            if not (r_src[members] == 0).any():
-                continue  # validation examples among themselves are not the question
-            if m > MAX_BUCKET:
-                stats.large_buckets += 1
-            pivots = min(m, MAX_BUCKET)
-            for i in range(pivots - 1 if m <= MAX_BUCKET else pivots):
-                a = int(members[i])
-                others = members[i + 1 :]
-                if r_src[a] == 1:
-                    others = others[r_src[others] == 0]
-                if not len(others):
-                    continue
-                sims = estimated_similarity(r_sig[a], r_sig[others])
-                stats.candidate_pairs += len(others)
-                for j, sim in zip(
-                    others[sims >= threshold].tolist(),
-                    sims[sims >= threshold].tolist(),
-                    strict=True,
-                ):
-                    pair = (a, j) if a < j else (j, a)
-                    edges[pair] = sim
+    for start in range(0, len(pairs), _VERIFY_BATCH):
+        batch = pairs[start : start + _VERIFY_BATCH]
+        left, right = batch[:, 0], batch[:, 1]
+        agree = (r_sig[left] == r_sig[right]).mean(axis=1)
+        sims = np.clip((agree - _MISS) / (1.0 - _MISS), 0.0, 1.0)
+        ok = sims >= threshold
+        for x, y, sim in zip(left[ok].tolist(), right[ok].tolist(), sims[ok].tolist(), strict=True):
+            edges[(x, y)] = sim
+    stats.candidate_pairs = len(pairs)
     stats.similar_pairs = len(edges)
 
     # 3. groups: connected components of training classes
@@ -432,9 +454,9 @@ def group_near(
             ):
                 best_leak[v_cls] = (sim, t_cls)
     components: dict[int, list[int]] = {}
-    for c in range(n_classes):
-        if r_src[c] == 0 and (c in linked or ends[c] - starts[c] > 1):
-            components.setdefault(uf.find(c), []).append(c)
+    copied = np.flatnonzero((r_src == 0) & (ends - starts > 1)).tolist()
+    for c in sorted(linked.union(copied)):
+        components.setdefault(uf.find(c), []).append(c)
     groups: list[RawGroup] = []
     for classes in components.values():
         members = np.concatenate([order[starts[c] : ends[c]] for c in classes])
