@@ -416,7 +416,6 @@ def group_near(
     starts = np.flatnonzero(starts_mask)
     ends = np.append(starts[1:], n)
     reps = order[starts]  # one example per class
-    n_classes = len(reps)
     r_src = src[reps]
     r_sig = cols.sig[reps]
     r_key = cols.keys[reps]
