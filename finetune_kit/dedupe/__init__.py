@@ -15,43 +15,17 @@ Examples:
 
 from __future__ import annotations
 
-from finetune_kit.dedupe.core import (
-    dedupe_file,
-    find_duplicates,
-    near_findings,
-    with_near_findings,
-)
-from finetune_kit.dedupe.index import MAX_BUCKET, ExactIndex, NearIndex, group_exact, group_near
-from finetune_kit.dedupe.report import DedupeReport, DedupeSavings, DuplicateGroup, ValidationLeak
-from finetune_kit.dedupe.signature import (
-    DEFAULT_THRESHOLD,
-    KeepPolicy,
-    NearConfig,
-    example_shingles,
-    example_signature,
-    example_weight,
-    example_words,
-)
+from finetune_kit.dedupe import core as _core
+from finetune_kit.dedupe import index as _index
+from finetune_kit.dedupe import report as _report
+from finetune_kit.dedupe import signature as _signature
+from finetune_kit.dedupe.core import *  # noqa: F403  (re-exports its __all__)
+from finetune_kit.dedupe.index import *  # noqa: F403  (re-exports its __all__)
+from finetune_kit.dedupe.report import *  # noqa: F403  (re-exports its __all__)
+from finetune_kit.dedupe.signature import *  # noqa: F403  (re-exports its __all__)
 
-__all__ = [
-    "DEFAULT_THRESHOLD",
-    "MAX_BUCKET",
-    "DedupeReport",
-    "DedupeSavings",
-    "DuplicateGroup",
-    "ExactIndex",
-    "KeepPolicy",
-    "NearConfig",
-    "NearIndex",
-    "ValidationLeak",
-    "dedupe_file",
-    "example_shingles",
-    "example_signature",
-    "example_weight",
-    "example_words",
-    "find_duplicates",
-    "group_exact",
-    "group_near",
-    "near_findings",
-    "with_near_findings",
-]
+__all__: list[str] = []
+__all__ += _core.__all__
+__all__ += _index.__all__
+__all__ += _report.__all__
+__all__ += _signature.__all__

@@ -118,10 +118,12 @@ def _state(data: Records, config: NearConfig | None, jobs: int | None) -> _Index
     ranges = split_ranges(path, n_parts)
     with ProcessPoolExecutor(max_workers=min(workers, len(ranges))) as pool:
         futures = [pool.submit(_scan_range, str(path), s, e, config) for s, e in ranges]
-        merged = futures[0].result()
-        for fut in futures[1:]:
-            part = fut.result()
+        futures.reverse()
+        merged = futures.pop().result()
+        while futures:  # drop each range's state once merged: memory holds one copy
+            part = futures.pop().result()
             merged.merge(part, line_offset=merged.n_lines)  # type: ignore[arg-type]
+            del part
     return merged
 
 

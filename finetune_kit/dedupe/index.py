@@ -29,7 +29,15 @@ from finetune_kit.dedupe.signature import KeepPolicy, NearConfig
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-__all__ = ["MAX_BUCKET", "ExactIndex", "NearIndex"]
+__all__ = [
+    "MAX_BUCKET",
+    "ExactIndex",
+    "GroupingStats",
+    "NearIndex",
+    "estimated_similarity",
+    "group_exact",
+    "group_near",
+]
 
 MAX_BUCKET = 1024
 """A bucket larger than this compares each member with its first ``MAX_BUCKET`` members only."""
@@ -110,7 +118,7 @@ class NearIndex:
         self._band_mult = _multipliers(config.rows, config.seed).reshape(1, 1, -1)
         self._key_mult = _multipliers(p, config.seed + 1).reshape(1, -1)
         self._chunks: list[_Columns] = []
-        self._pending = np.zeros((_CHUNK, p), dtype=np.uint32)
+        self._pending: NDArray[np.uint32] | None = None
         self._p_lines: list[int] = []
         self._p_length: list[int] = []
         self._p_weight: list[float] = []
@@ -130,6 +138,8 @@ class NearIndex:
             weight: Its trained weight, for the ``weight`` policy.
         """
         i = len(self._p_lines)
+        if self._pending is None:
+            self._pending = np.empty((_CHUNK, self.config.num_perm), dtype=np.uint32)
         self._pending[i] = signature
         self._p_lines.append(line)
         self._p_length.append(length)
@@ -139,7 +149,7 @@ class NearIndex:
 
     def _flush(self) -> None:
         n = len(self._p_lines)
-        if not n:
+        if not n or self._pending is None:
             return
         full = self._pending[:n].astype(np.uint64)
         rows = full.reshape(n, self._bands_per, -1)
@@ -158,12 +168,8 @@ class NearIndex:
     def __getstate__(self) -> dict[str, Any]:
         self._flush()
         state = self.__dict__.copy()
-        del state["_pending"]
+        state["_pending"] = None
         return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._pending = np.zeros((_CHUNK, self.config.num_perm), dtype=np.uint32)
 
     def merge(self, other: NearIndex, line_offset: int = 0) -> None:
         """Append a later range's (or partition's) state, its lines shifted by ``line_offset``.
@@ -201,17 +207,14 @@ class NearIndex:
                 np.zeros(0, np.float64),
             )
         if len(self._chunks) > 1:
-            c = self._chunks
-            self._chunks = [
-                _Columns(
-                    np.concatenate([x.lines for x in c]),
-                    np.concatenate([x.sig for x in c]),
-                    np.concatenate([x.bands for x in c]),
-                    np.concatenate([x.keys for x in c]),
-                    np.concatenate([x.length for x in c]),
-                    np.concatenate([x.weight for x in c]),
-                )
-            ]
+            chunks, self._chunks = self._chunks, []
+            merged: dict[str, Any] = {}
+            for name in ("sig", "bands", "lines", "keys", "length", "weight"):
+                # one column at a time, freeing the chunks' copy: memory holds ~one extra column
+                merged[name] = np.concatenate([getattr(x, name) for x in chunks])
+                for x in chunks:
+                    setattr(x, name, None)
+            self._chunks = [_Columns(**merged)]
         return self._chunks[0]
 
 
@@ -416,13 +419,17 @@ def group_near(
     starts = np.flatnonzero(starts_mask)
     ends = np.append(starts[1:], n)
     reps = order[starts]  # one example per class
+    by_row = np.argsort(reps)  # classes in row order: without copies, the rows themselves
+    reps, starts, ends = reps[by_row], starts[by_row], ends[by_row]
+    if len(reps) == n:
+        r_sig, r_key, r_bands = cols.sig, cols.keys, cols.bands  # views, no copy
+    else:
+        r_sig, r_key, r_bands = cols.sig[reps], cols.keys[reps], cols.bands[reps]
     r_src = src[reps]
-    r_sig = cols.sig[reps]
-    r_key = cols.keys[reps]
     threshold = config.threshold - 1e-9
 
     # 2. candidates: classes sharing a band (each pair once), verified on their signatures
-    pairs = _candidate_pairs(cols.bands[reps], r_key, r_src, stats)
+    pairs = _candidate_pairs(r_bands, r_key, r_src, stats)
     edges: dict[tuple[int, int], float] = {}
     for start in range(0, len(pairs), _VERIFY_BATCH):
         batch = pairs[start : start + _VERIFY_BATCH]

@@ -36,7 +36,9 @@ __all__ = [
     "NearConfig",
     "example_shingles",
     "example_signature",
+    "example_weight",
     "example_words",
+    "signature_of_words",
 ]
 
 DEFAULT_THRESHOLD = 0.8
