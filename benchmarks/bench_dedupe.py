@@ -80,7 +80,8 @@ def generate(path: Path, size_mb: float, copies: float = 0.1) -> None:
 
 def _line(label: str, m: Measure, n: int) -> str:
     return (
-        f"  {label:<6} {m.wall:7.2f} s wall, {m.cpu:7.2f} s CPU, {n / m.wall:8,.0f} examples/s; "
+        f"  {label:<6} {m.wall:7.2f} s wall, {m.cpu:7.2f} s CPU, {n / m.wall:8,.0f} examples/s "
+        f"({n / m.cpu:,.0f} per CPU-second); "
         f"peak RSS {m.peak_kib / 1024:5.0f} MiB (largest process), "
         f"{m.tree_kib / 1024:5.0f} MiB (all processes, PSS)"
     )

@@ -1,7 +1,7 @@
 """Mergeable state of a duplicate search, and the grouping done once every example is in.
 
 A state holds, per example, only what grouping needs — never the text: for near-duplicates a
-compact signature (the low byte of each MinHash slot: 128 bytes), the LSH band keys (8 bytes
+compact signature (the low byte of each MinHash slot: 128 bytes), the LSH band keys (4 bytes
 per band) and a key of the full signature; for exact duplicates the validation engine's
 12-byte digest. States of byte ranges (or Dask partitions) are merged in file order with
 [`merge`][finetune_kit.dedupe.index.NearIndex.merge]; grouping is a function of the merged
@@ -91,7 +91,7 @@ class _Columns:
 
     lines: NDArray[np.int64]
     sig: NDArray[np.uint8]
-    bands: NDArray[np.uint64]
+    bands: NDArray[np.uint32]
     keys: NDArray[np.uint64]
     length: NDArray[np.int64]
     weight: NDArray[np.float64]
@@ -157,7 +157,8 @@ class NearIndex:
             _Columns(
                 lines=np.asarray(self._p_lines, dtype=np.int64),
                 sig=(self._pending[:n] & 0xFF).astype(np.uint8),
-                bands=_combine(rows, self._band_mult),
+                # 32 bits per band key: a chance collision only adds a pair to verify
+                bands=(_combine(rows, self._band_mult) >> np.uint64(32)).astype(np.uint32),
                 keys=_combine(full, self._key_mult),
                 length=np.asarray(self._p_length, dtype=np.int64),
                 weight=np.asarray(self._p_weight, dtype=np.float64),
@@ -201,7 +202,7 @@ class NearIndex:
             return _Columns(
                 np.zeros(0, np.int64),
                 np.zeros((0, p), np.uint8),
-                np.zeros((0, b), np.uint64),
+                np.zeros((0, b), np.uint32),
                 np.zeros(0, np.uint64),
                 np.zeros(0, np.int64),
                 np.zeros(0, np.float64),
@@ -335,12 +336,15 @@ def _pick(members: NDArray[np.int64], cols: _Columns, keep: KeepPolicy) -> int:
 
 
 def _candidate_pairs(
-    bands: NDArray[np.uint64],
+    bands: NDArray[np.uint32],
+    reps: NDArray[np.int64],
     keys: NDArray[np.uint64],
     src: NDArray[np.int8],
     stats: GroupingStats,
 ) -> NDArray[np.int64]:
     """Every pair of classes that share a band key, once, as rows ``(low, high)``.
+
+    Class ``c`` is row ``reps[c]`` of ``bands``; ``keys`` and ``src`` are per class.
 
     Validation-only pairs are left out. A bucket larger than ``MAX_BUCKET`` pairs each member
     with the first ``MAX_BUCKET`` members only (in key order, so the result does not depend
@@ -349,7 +353,7 @@ def _candidate_pairs(
     n = len(keys)
     found: list[NDArray[np.int64]] = []
     for b in range(bands.shape[1]):
-        vals = bands[:, b]
+        vals = bands[reps, b]
         order = np.lexsort((keys, vals))
         v = vals[order]
         new_run = np.concatenate(([True], v[1:] != v[:-1]))
@@ -421,20 +425,17 @@ def group_near(
     reps = order[starts]  # one example per class
     by_row = np.argsort(reps)  # classes in row order: without copies, the rows themselves
     reps, starts, ends = reps[by_row], starts[by_row], ends[by_row]
-    if len(reps) == n:
-        r_sig, r_key, r_bands = cols.sig, cols.keys, cols.bands  # views, no copy
-    else:
-        r_sig, r_key, r_bands = cols.sig[reps], cols.keys[reps], cols.bands[reps]
+    r_key = cols.keys[reps]
     r_src = src[reps]
     threshold = config.threshold - 1e-9
 
     # 2. candidates: classes sharing a band (each pair once), verified on their signatures
-    pairs = _candidate_pairs(r_bands, r_key, r_src, stats)
+    pairs = _candidate_pairs(cols.bands, reps, r_key, r_src, stats)
     edges: dict[tuple[int, int], float] = {}
     for start in range(0, len(pairs), _VERIFY_BATCH):
         batch = pairs[start : start + _VERIFY_BATCH]
         left, right = batch[:, 0], batch[:, 1]
-        agree = (r_sig[left] == r_sig[right]).mean(axis=1)
+        agree = (cols.sig[reps[left]] == cols.sig[reps[right]]).mean(axis=1)
         sims = np.clip((agree - _MISS) / (1.0 - _MISS), 0.0, 1.0)
         ok = sims >= threshold
         for x, y, sim in zip(left[ok].tolist(), right[ok].tolist(), sims[ok].tolist(), strict=True):

@@ -127,3 +127,19 @@ def test_exact_groups_and_leaks_by_digest() -> None:
     groups, leaks, _ = group_exact(train, val)
     assert [(g.lines, g.kept) for g in groups] == [((1, 3), 1)]
     assert [(x.line, x.validation_line) for x in leaks] == [(2, 1)]
+
+
+def test_a_large_bucket_compares_with_its_first_members_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from finetune_kit.dedupe import index as index_module
+
+    index = NearIndex(NearConfig())
+    for i in range(12):  # twelve distinct near-copies: buckets of up to twelve classes
+        index.add(i + 1, sig(f"{BASE} and thanks number {i}"), 10, 1.0)
+    _, _, unbounded = group_near(index, None, "first")
+    monkeypatch.setattr(index_module, "MAX_BUCKET", 4)
+    groups, _, work = group_near(index, None, "first")
+    assert work.large_buckets >= 1 and unbounded.large_buckets == 0
+    assert work.candidate_pairs < unbounded.candidate_pairs
+    assert [g.lines for g in groups] == [tuple(range(1, 13))]
