@@ -4,22 +4,24 @@ Both get the same word shingles (3 words, from the examples of ``bench_estimate.
 system prompt left out, as ``dedupe --near`` compares them), 128 permutations:
 
 - signatures per second (shingling not included; datasketch: ``MinHash.bulk`` with its
-  default SHA-1 hashing; rensa: ``RMinHash.update`` + ``digest``);
-- memory and time of each library's own LSH index holding every signature (threshold 0.8),
-  next to the numpy banding finetune-kit uses (16 bands of 8 rows, low byte of each slot kept);
-- agreement: the share of pairs both libraries call similar, on planted near-copies.
+  default SHA-1 hashing, on the first 2,000; rensa: ``RMinHash.update``);
+- memory and time of each library's own LSH index holding the same (rensa) signatures
+  (threshold 0.8), next to finetune-kit's ``NearIndex`` and grouping (16 bands of 8 rows, the
+  low byte of each slot kept);
+- the similar pairs found through rensa's index and through finetune-kit's grouping.
 
 Needs ``pip install datasketch`` (not a dependency of finetune-kit).
 
 Usage:
-    python benchmarks/bench_minhash_libs.py            # 3,000 examples
-    python benchmarks/bench_minhash_libs.py --n 10000
+    python benchmarks/bench_minhash_libs.py             # 20,000 examples + 2,000 copies
+    python benchmarks/bench_minhash_libs.py --n 3000
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import random
 import sys
 import time
@@ -42,7 +44,7 @@ def main() -> None:
     import numpy as np
     import rensa
 
-    from finetune_kit.dedupe import NearConfig, NearIndex, example_words
+    from finetune_kit.dedupe import NearConfig, NearIndex, example_words, group_near
     from finetune_kit.dedupe.signature import _shingles
 
     try:
@@ -50,7 +52,8 @@ def main() -> None:
     except ImportError:
         raise SystemExit("pip install datasketch to run this comparison") from None
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--n", type=int, default=3000, help="examples")
+    ap.add_argument("--n", type=int, default=20_000, help="examples (plus 10%% near-copies)")
+    ap.add_argument("--n-datasketch", type=int, default=2_000, help="signatures timed there")
     args = ap.parse_args()
 
     config = NearConfig()
@@ -62,13 +65,15 @@ def main() -> None:
         copy["messages"][-1]["content"] += " " + rng.choice(gen.sentences)
         examples.append(copy)
     shingles = [_shingles(example_words(ex, config), config.shingle) for ex in examples]
+    del examples
     n = len(shingles)
-    print(f"{n:,} examples, {sum(map(len, shingles)) / n:,.0f} shingles each on average")
     print(
-        f"rensa {rensa.__version__ if hasattr(rensa, '__version__') else ''}, datasketch "
-        f"{datasketch.__version__ if hasattr(datasketch, '__version__') else ''}"
+        f"{n:,} examples, {sum(map(len, shingles)) / n:,.0f} shingles each on average; "
+        f"datasketch {datasketch.__version__}"
     )
 
+    gc.collect()
+    before = _rss_mib()
     t0 = time.perf_counter()
     r_sigs = []
     for sh in shingles:
@@ -76,14 +81,18 @@ def main() -> None:
         m.update(sh)
         r_sigs.append(m)
     t_r = time.perf_counter() - t0
-    encoded = [[s.encode("utf-8") for s in sh] for sh in shingles]
+    mem_objects = _rss_mib() - before
+    k = min(n, args.n_datasketch)
+    encoded = [[s.encode("utf-8") for s in sh] for sh in shingles[:k]]
     t0 = time.perf_counter()
-    d_sigs = datasketch.MinHash.bulk(encoded, num_perm=128, seed=1)
+    datasketch.MinHash.bulk(encoded, num_perm=128, seed=1)
     t_d = time.perf_counter() - t0
     print(
-        f"signatures: rensa {n / t_r:10,.0f}/s, datasketch {n / t_d:8,.0f}/s "
-        f"(rensa {t_d / t_r:.1f}x faster)"
+        f"signatures: rensa {n / t_r:9,.0f}/s, datasketch {k / t_d:7,.0f}/s "
+        f"(rensa {k / t_d and (n / t_r) / (k / t_d):.0f}x faster); {n:,} rensa RMinHash "
+        f"objects: +{mem_objects:.0f} MiB"
     )
+    digests = [np.asarray(m.digest(), dtype=np.uint64) for m in r_sigs]
 
     gc.collect()
     before = _rss_mib()
@@ -98,44 +107,37 @@ def main() -> None:
     before = _rss_mib()
     t0 = time.perf_counter()
     d_lsh = datasketch.MinHashLSH(threshold=0.8, num_perm=128)
-    for i, m in enumerate(d_sigs):
-        d_lsh.insert(i, m)
-    d_cand = [d_lsh.query(m) for m in d_sigs]
+    for i, d in enumerate(digests):  # the same signatures, as datasketch objects
+        d_lsh.insert(i, datasketch.LeanMinHash(seed=1, hashvalues=d, scheme="legacy"))
     t_dl = time.perf_counter() - t0
     mem_d = _rss_mib() - before
+    del d_lsh
     gc.collect()
     before = _rss_mib()
     t0 = time.perf_counter()
     index = NearIndex(config)
-    for i, m in enumerate(r_sigs):
-        index.add(i + 1, np.asarray(m.digest(), np.uint32), 0, 1.0)
-    from finetune_kit.dedupe import group_near
-
+    for i, d in enumerate(digests):
+        index.add(i + 1, d.astype(np.uint32), 0, 1.0)
     groups, _, _ = group_near(index, None, "first")
     t_n = time.perf_counter() - t0
     mem_n = _rss_mib() - before
     print(
-        f"LSH index + query of all: rensa {t_rl:6.2f} s, +{mem_r:5.1f} MiB; datasketch "
-        f"{t_dl:6.2f} s, +{mem_d:5.1f} MiB; numpy banding + verification {t_n:6.2f} s, "
-        f"+{mem_n:5.1f} MiB"
+        f"index of {n:,} signatures (+ query): rensa RMinHashLSH {t_rl:5.2f} s, "
+        f"+{mem_r:4.0f} MiB (plus its RMinHash objects); datasketch MinHashLSH (insert only) "
+        f"{t_dl:5.2f} s, +{mem_d:4.0f} MiB; finetune-kit NearIndex + grouping {t_n:5.2f} s, "
+        f"+{mem_n:4.0f} MiB"
     )
 
-    def similar(cands: list[list[int]], sigs: list[object], jac: object) -> set[tuple[int, int]]:
-        out = set()
-        for i, cs in enumerate(cands):
-            for j in cs:
-                if i < j and jac(sigs[i], sigs[j]) >= 0.8:  # type: ignore[operator]
-                    out.add((i, j))
-        return out
-
-    r_pairs = similar(r_cand, r_sigs, lambda a, b: a.jaccard(b))
-    d_pairs = similar(d_cand, d_sigs, lambda a, b: a.jaccard(b))
-    ours = {p for g in groups for p in zip(g.lines[:-1], g.lines[1:], strict=True)}
-    both = len(r_pairs & d_pairs) / max(1, len(r_pairs | d_pairs))
+    r_pairs = {
+        (i, j)
+        for i, cs in enumerate(r_cand)
+        for j in cs
+        if i < j and r_sigs[i].jaccard(r_sigs[j]) >= 0.8
+    }
+    ours = {(a - 1, b - 1) for g in groups for a, b in itertools.combinations(g.lines, 2)}
     print(
-        f"similar pairs: rensa {len(r_pairs):,}, datasketch {len(d_pairs):,}, agreement "
-        f"{both:.1%}; finetune-kit groups {len(groups):,} (planted {args.n // 10:,}, "
-        f"{len(ours):,} linked pairs)"
+        f"similar pairs (planted {args.n // 10:,}): rensa's index {len(r_pairs):,}, "
+        f"finetune-kit {len(ours):,}, both {len(ours & r_pairs):,}"
     )
 
 
