@@ -121,11 +121,14 @@ def main() -> None:
     groups, _, _ = group_near(index, None, "first")
     t_n = time.perf_counter() - t0
     mem_n = _rss_mib() - before
+    cols = index.columns()
+    state = sum(getattr(cols, f).nbytes for f in ("lines", "sig", "bands", "keys", "length"))
+    state += cols.weight.nbytes
     print(
         f"index of {n:,} signatures (+ query): rensa RMinHashLSH {t_rl:5.2f} s, "
         f"+{mem_r:4.0f} MiB (plus its RMinHash objects); datasketch MinHashLSH (insert only) "
         f"{t_dl:5.2f} s, +{mem_d:4.0f} MiB; finetune-kit NearIndex + grouping {t_n:5.2f} s, "
-        f"+{mem_n:4.0f} MiB"
+        f"+{mem_n:4.0f} MiB (its arrays: {state / 2**20:.1f} MiB, {state / n:.0f} bytes each)"
     )
 
     r_pairs = {
