@@ -10,7 +10,6 @@ import typer
 
 from finetune_kit.cli._common import (
     EXIT_OK,
-    FORMAT_OPTION,
     OutputFormat,
     app,
     console,
@@ -18,6 +17,7 @@ from finetune_kit.cli._common import (
     fail,
     print_json,
 )
+from finetune_kit.cli._options import CONVENTIONS, EPOCHS, FORMAT, JOBS, file_argument
 
 __all__ = ["dedupe_command"]
 
@@ -30,30 +30,40 @@ class KeepChoice(str, enum.Enum):
     weight = "weight"
 
 
-NEAR_OPTION = typer.Option(
-    "--near", help="Near-duplicates (MinHash + LSH on word shingles), not only exact copies."
-)
-THRESHOLD_OPTION = typer.Option(
-    "--threshold",
-    "-t",
-    min=0.01,
-    max=1.0,
-    help="Near-duplicate similarity threshold (estimated Jaccard) [default: 0.8].",
-)
-VALIDATION_OPTION = typer.Option(
-    "--validation", metavar="VFILE", help="Validation file: report its examples that copy FILE's."
-)
-
-
 @app.command("dedupe")
 def dedupe_command(
-    file: Annotated[Path, typer.Argument(help="The JSONL training file.", show_default=False)],
-    near: Annotated[bool, NEAR_OPTION] = False,
-    threshold: Annotated[float | None, THRESHOLD_OPTION] = None,
-    validation: Annotated[Path | None, VALIDATION_OPTION] = None,
+    file: Annotated[Path, file_argument("The JSONL training file (never modified).")],
+    near: Annotated[
+        bool,
+        typer.Option(
+            "--near",
+            help="Near-duplicates (MinHash + LSH on word shingles), not only exact copies.",
+        ),
+    ] = False,
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            "--threshold",
+            min=0.01,
+            max=1.0,
+            help="Near-duplicate similarity threshold (estimated Jaccard).",
+            show_default="0.8",
+        ),
+    ] = None,
+    validation: Annotated[
+        Path | None,
+        typer.Option(
+            "--validation",
+            metavar="VFILE",
+            help="Validation file: report its examples that copy FILE's.",
+            show_default="none",
+        ),
+    ] = None,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write the kept examples here (in order, atomically)."),
+        CONVENTIONS["output"].option(
+            "Write the kept examples here (in order, atomically).", default_text="none: report only"
+        ),
     ] = None,
     keep: Annotated[
         KeepChoice,
@@ -64,17 +74,13 @@ def dedupe_command(
     ] = False,
     model: Annotated[
         str | None,
-        typer.Option("--model", "-m", help="Price the saving (tokens and dollars) for MODEL."),
+        CONVENTIONS["model"].option(
+            "Price the saving (tokens and dollars) for MODEL.", default_text="none: no pricing"
+        ),
     ] = None,
-    epochs: Annotated[
-        int | None,
-        typer.Option("--epochs", "-e", min=1, max=50, help="Epochs to price [default: heuristic]."),
-    ] = None,
-    jobs: Annotated[
-        int | None,
-        typer.Option("--jobs", "-j", min=1, help="Worker processes [default: one per core]."),
-    ] = None,
-    output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,
+    epochs: Annotated[int | None, EPOCHS] = None,
+    jobs: Annotated[int | None, JOBS] = None,
+    output_format: Annotated[OutputFormat, FORMAT] = OutputFormat.text,
 ) -> None:
     """Find duplicate examples (exact, or near with --near) and leaks into a validation file.
 
