@@ -85,6 +85,12 @@ SECRET_OPTION = typer.Option(
 PRESIDIO_OPTION = typer.Option(
     "--presidio", help="Also find person names and places (needs Presidio)."
 )
+REGION_OPTION = typer.Option(
+    "--region",
+    metavar="REGION",
+    help="Default region (ISO 3166, e.g. ES, MX, US) for phone numbers without a country code.",
+    show_default="none",
+)
 JOBS_OPTION = JOBS
 
 
@@ -96,6 +102,7 @@ def redact(
     kinds: Annotated[str | None, KINDS_OPTION] = None,
     secret: Annotated[str | None, SECRET_OPTION] = None,
     presidio: Annotated[bool, PRESIDIO_OPTION] = False,
+    region: Annotated[str | None, REGION_OPTION] = None,
     jobs: Annotated[int | None, JOBS_OPTION] = None,
     output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,
 ) -> None:
@@ -110,7 +117,9 @@ def redact(
     if output.exists() and output.resolve() == path.resolve():
         fail(f"{output}: refusing to overwrite the input file (write to another path)")
     with errors_as_exit():
-        redactor = Redactor(strategy.value, kinds=kinds, secret=secret, presidio=presidio)
+        redactor = Redactor(
+            strategy.value, kinds=kinds, secret=secret, presidio=presidio, region=region
+        )
         if output_format is OutputFormat.text and console.is_terminal:
             size = path.stat().st_size
             columns = (*Progress.get_default_columns()[:1], BarColumn(), DownloadColumn())

@@ -25,7 +25,51 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from finetune_kit.privacy._numbers import ALNUM_GATE as _ALNUM_GATE
+from finetune_kit.privacy._numbers import BARE_DATE as _BARE_DATE
+from finetune_kit.privacy._numbers import digits_of as _digits
+from finetune_kit.privacy._numbers import (
+    find_cards,
+    find_ibans,
+    find_national_ids,
+    find_phones,
+    find_ssns,
+    iban_ok,
+    luhn_ok,
+    nino_ok,
+    ssn_ok,
+)
+from finetune_kit.privacy._numbers import in_windows as _in_windows
+from finetune_kit.privacy._numbers import windows as _windows
 from finetune_kit.errors import ConfigError
+
+__all__ = [
+    "FAMILY_ALL",
+    "Detector",
+    "DetectorFunc",
+    "Span",
+    "dni_ok",
+    "find_cards",
+    "find_ibans",
+    "find_national_ids",
+    "find_phones",
+    "find_ssns",
+    "gate_json_block",
+    "gate_text",
+    "get_detector",
+    "iban_ok",
+    "keyed_digest",
+    "list_detectors",
+    "luhn_ok",
+    "nino_ok",
+    "pii_detector",
+    "register_detector",
+    "registry_version",
+    "secret_key_word",
+    "secret_value_ok",
+    "ssn_ok",
+    "unregister_detector",
+]
 
 Span = tuple[int, int]
 DetectorFunc = Callable[[str], Iterable[Span]]
@@ -239,20 +283,26 @@ FAMILY_EMAIL = 1
 FAMILY_NUMBER = 2
 FAMILY_SECRET = 4
 FAMILY_IPV6 = 8
-FAMILY_ALL = FAMILY_EMAIL | FAMILY_NUMBER | FAMILY_SECRET | FAMILY_IPV6
+FAMILY_ID = 16
+FAMILY_ALL = FAMILY_EMAIL | FAMILY_NUMBER | FAMILY_SECRET | FAMILY_IPV6 | FAMILY_ID
 
-_RUN = r"[0-9][0-9 \-.()/]{5,}[0-9]"
-_RUN_S = re.compile(_RUN)
 # Key prefixes, grouped behind a character they share so that most groups cost one scan.
 _PREFIX_GROUPS = (
     ("_", ("sk_", "rk_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "hf_", "npm_")),
-    ("-", ("sk-", "xox", "glpat-", "-----BEGIN")),
-    ("A", ("AKIA", "ASIA", "ABIA", "ACCA", "AIza")),
+    ("_", ("r8_", "gsk_", "shpat_", "shpss_", "shpca_", "shppa_", "dop_v1_")),
+    ("-", ("sk-", "xox", "xapp-", "-----BEGIN", "sq0atp-", "sq0csp-", "pypi-")),
+    ("gl", ("glpat-", "glrt-", "gldt-", "glsoat-", "glptt-", "glft-", "glimt-", "glcbt-")),
+    ("A", ("AKIA", "ASIA", "ABIA", "ACCA", "AIza", ":AA")),
     ("eyJ", ("eyJ",)),
     ("hooks.slack", ("hooks.slack",)),
+    ("S", ("SG.", "SK")),
+    ("dapi", ("dapi",)),
 )
 _KEY_PREFIXES = tuple(p for _, group in _PREFIX_GROUPS for p in group)
-_KEYWORDS = ("key", "token", "secret", "pass", "credential", "bearer")
+_KEYWORDS = (
+    *("key", "token", "secret", "pass", "credential", "bearer"),
+    *("clave", "contrase"),
+)
 
 
 def _has_prefix(text: str) -> bool:
@@ -280,58 +330,9 @@ def gate_text(text: str, wanted: int = FAMILY_ALL) -> int:
         found |= FAMILY_IPV6
     if wanted & FAMILY_SECRET and (_has_prefix(text) or _has_keyword(text)):
         found |= FAMILY_SECRET
+    if wanted & FAMILY_ID and _ALNUM_GATE.search(text):
+        found |= FAMILY_ID
     return found
-
-
-Window = tuple[int, int, int, int]  # start, end, most digits in one run, most dots in one run
-_LAST_WINDOWS: list[tuple[str, tuple[Window, ...]]] = [("", ())]
-_BARE_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{1,2}[./-][0-9]{1,2}[./-][0-9]{4}")
-
-
-def _windows(text: str) -> tuple[Window, ...]:
-    """Return merged windows around the digit runs of ``text`` (cached for the last text).
-
-    A window reaches 32 characters before a run (room for a keyword such as "phone:" or an IBAN's
-    country code) and 40 after (the rest of an IBAN, a DNI letter, the look-ahead of a pattern).
-    Skipped, because no built-in pattern can match there: bare dates, runs with fewer than 7
-    digits and 3 dots, and plain digit runs followed by a lower-case letter or preceded by ``_``
-    (every numeric pattern refuses a word character after its last digit and before its first,
-    and none contains a lower-case letter or ``_``).
-    """
-    last_text, last = _LAST_WINDOWS[0]
-    if last_text is text:
-        return last
-    n = len(text)
-    out: list[Window] = []
-    for m in _RUN_S.finditer(text):
-        run = m.group()
-        dots = run.count(".")
-        digits = len(run) - run.count(" ") - run.count("-") - dots - run.count("/")
-        digits -= run.count("(") + run.count(")")
-        if (digits < 7 and dots < 3) or _BARE_DATE.fullmatch(run):
-            continue
-        start, end = m.span()
-        if run.isdigit() and (
-            (end < n and "a" <= text[end] <= "z") or (start > 0 and text[start - 1] == "_")
-        ):
-            continue  # digits glued to an id or a hash ("call_123456789", "3f5e1234567abc")
-        start, end = max(0, start - 32), min(n, end + 40)
-        if out and start <= out[-1][1]:
-            prev = out[-1]
-            out[-1] = (prev[0], end, max(prev[2], digits), max(prev[3], dots))
-        else:
-            out.append((start, end, digits, dots))
-    result = tuple(out)
-    _LAST_WINDOWS[0] = (text, result)
-    return result
-
-
-def _in_windows(
-    rx: re.Pattern[str], text: str, digits: int = 0, dots: int = 0
-) -> Iterator[re.Match[str]]:
-    for start, end, most_digits, most_dots in _windows(text):
-        if most_digits >= digits and most_dots >= dots:
-            yield from rx.finditer(text, start, end)
 
 
 # --------------------------------------------------------------------------- raw JSON lines
@@ -349,55 +350,58 @@ def _in_windows(
 # with a literal (which the regex engine finds at memory speed) and looks around from there:
 # about a dozen passes over the bytes instead of a dozen calls per line.
 
-_RAW_RUN = re.compile(rb"0[0 \-.()/\\]{5,}0")  # on digits written as 0 (see _RAW_ZERO_DIGITS)
-_RAW_ZERO_DIGITS = bytes.maketrans(b"0123456789", b"0" * 10)
+# The numeric patterns run on the block's *shape*: every digit written as 0, every capital as A,
+# so that a pattern such as "4 capitals and 6 digits" starts with a literal.
+_RAW_RUN = re.compile(rb"0[0 \-.()/\\]{5,}0")
+_RAW_SHAPE = bytes.maketrans(
+    b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"0" * 10 + b"A" * 26
+)
+# The letter-and-digit ids of `find_national_ids`: CURP, codice fiscale, UK NINO.
+_RAW_IDS = re.compile(rb"AA(?:AA000000AAAAAA[A0]0|AAAA[0A]{2}A[0A]{2}A[0A]{3}A| ?00 ?00 ?00 ?A)")
 _RAW_BARE_DATE = re.compile(_BARE_DATE.pattern.encode())
 _RAW_IPV4 = re.compile(rb"\.0{1,3}\.0{1,3}\.0")  # the dots of an IPv4 address, digits as 0
 _RAW_IPV6_FULL = re.compile(rb":[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){5}:")
 _RAW_LITERALS = (b"\\u", "\u0130".encode(), "\u212a".encode())
 _RAW_PREFIXES = (
-    re.compile(rb"_(?:(?<=sk_)|(?<=rk_)|(?<=hf_)|(?<=gh[pousr]_)|(?<=npm_)|(?<=github_pat_))"),
-    re.compile(rb"-(?:(?<=sk-)|(?<=glpat-)|(?<=xox[abposr]-)|----BEGIN)"),
+    re.compile(
+        rb"_(?:(?<=sk_)|(?<=rk_)|(?<=hf_)|(?<=gh[pousr]_)|(?<=npm_)|(?<=github_pat_)|(?<=r8_)|"
+        rb"(?<=gsk_)|(?<=shp[a-z]{2}_)|(?<=dop_v1_))"
+    ),
+    re.compile(
+        rb"-(?:(?<=sk-)|(?<=xox[abposr]-)|(?<=xapp-)|----BEGIN|(?<=sq0atp-)|(?<=sq0csp-)|"
+        rb"(?<=pypi-)|(?<=gl[a-z]{2}-)|(?<=gl[a-z]{3}-)|(?<=glsoat-))"
+    ),
     re.compile(rb"A(?:KIA|SIA|BIA|CCA|Iza)"),
     re.compile(rb"J(?<=eyJ)"),
     re.compile(rb"hooks\.slack"),
+    re.compile(rb"SG\.|SK[0-9a-f]{32}"),
+    re.compile(rb"dapi[0-9a-f]{32}"),
+    re.compile(rb":AA(?<=[0-9]:AA)"),
 )
 # After a keyword: an optional (escaped) quote, blanks or escaped blanks, then ``:``/``=``
 # (a separator, or the colon after a JSON key), or blanks and "is"/"was"; after "bearer", blanks.
 _RAW_TAIL = (
     rb"""(?:\\*["'`])?"""
-    rb"(?:(?:[ \t\r]|\\+[tnr])*[:=]|(?:[ \t]|\\+t)+(?:is|was)(?![a-z0-9]))"
+    rb"(?:(?:[ \t\r]|\\+[tnr])*[:=]|"
+    rb"(?:[ \t]|\\+t)+(?:is|was|es|era|est|ist|\xc3\xa9)(?![a-z0-9]))"
 )
 
 
-def _raw_keyword_re(stem: bytes, words: tuple[bytes, ...], tail: bytes) -> re.Pattern[bytes]:
-    r"""A pattern (lower-case text) for keywords that contain ``stem``, standing as a word.
-
-    The word starts at the beginning, after a non-alphanumeric byte, or after an escape such
-    as ``\n`` (whose letter is alphanumeric in the JSON text but a blank in the string).
-    """
-    starts: list[bytes] = []
-    for word in words:
-        head = word[: word.index(stem) + len(stem)]
-        for start in (rb"(?<![a-z0-9]%s)(?<=%s)" % (head, head), rb"(?<=\\[nrtbf]%s)" % head):
-            if start not in starts:
-                starts.append(start)
-    rest = {word[word.index(stem) + len(stem) :] for word in words}
-    tails = b"|".join(re.escape(r) for r in sorted(rest, key=len, reverse=True))
-    return re.compile(rb"%s(?:%s)(?:%s)(?![a-z0-9])%s" % (stem, b"|".join(starts), tails, tail))
-
-
-# The secret keywords (`_SECRET_WORDS`), each found by a stem: apikey ends in "key"; password,
-# passwd and passphrase start with "pass"; credentials starts with "credential".
+# The secret keywords (`_SECRET_WORDS`), each searched on the lower-cased block as a word *end*
+# (apikey ends in "key"; password, passwd and passphrase start with "pass"): no look at what
+# comes before, so camelCase keys (``apiKey``, ``clientSecret``, ``AccountKey``) and words
+# right after an escape such as ``\n`` are covered by the same pass.
 _RAW_KEYWORDS = tuple(
-    _raw_keyword_re(stem, words, tail)
-    for stem, words, tail in (
-        (b"key", (b"key", b"apikey"), _RAW_TAIL),
-        (b"token", (b"token",), _RAW_TAIL),
-        (b"secret", (b"secret",), _RAW_TAIL),
-        (b"pass", (b"password", b"passwd", b"passphrase"), _RAW_TAIL),
-        (b"credential", (b"credentials", b"credential"), _RAW_TAIL),
-        (b"bearer", (b"bearer",), rb"(?:[ \t]|\\+t)+"),
+    re.compile(rb"%s(?![a-z0-9])%s" % (words, tail))
+    for words, tail in (
+        (rb"key", _RAW_TAIL),
+        (rb"token", _RAW_TAIL),
+        (rb"secret", _RAW_TAIL),
+        (rb"pass(?:word|wd|phrase|wort)", _RAW_TAIL),
+        (rb"credentials?", _RAW_TAIL),
+        (rb"bearer", rb"(?:[ \t]|\\+t)+"),
+        (rb"clave", _RAW_TAIL),
+        (rb"contrase(?:\xc3\xb1|n)a", _RAW_TAIL),
     )
 )
 
@@ -431,7 +435,7 @@ class _Suspects:
 
 
 def _raw_numbers(found: _Suspects, zeros: bytes) -> None:
-    """Digit runs a numeric detector could match in, and IPv4 addresses (digits written as 0)."""
+    """Digit runs a numeric detector could match in, and IPv4 addresses (on the block's shape)."""
     found.pattern(_RAW_IPV4, zeros)
     n = len(zeros)
     pos = 0
@@ -475,33 +479,22 @@ def gate_json_block(data: bytes, wanted: int = FAMILY_ALL) -> set[int]:
         low = data.lower()
         for rx in _RAW_KEYWORDS:
             found.pattern(rx, low)
-    if wanted & FAMILY_NUMBER:
-        _raw_numbers(found, data.translate(_RAW_ZERO_DIGITS))
+    if wanted & (FAMILY_NUMBER | FAMILY_ID):
+        shape = data.translate(_RAW_SHAPE)
+        if wanted & FAMILY_NUMBER:
+            _raw_numbers(found, shape)
+        if wanted & FAMILY_ID:
+            found.pattern(_RAW_IDS, shape)
     return found.starts
 
 
 # --------------------------------------------------------------------------- helpers
 
 
-def _digits(value: str) -> str:
-    return "".join(ch for ch in value if "0" <= ch <= "9")
-
-
-def luhn_ok(digits: str) -> bool:
-    """Return True when a string of ASCII digits passes the Luhn checksum."""
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
-
-
 def _luhn_digit(body: str) -> str:
-    return next(d for d in "0123456789" if luhn_ok(body + d))
+    from stdnum import luhn
+
+    return str(luhn.calc_check_digit(body))
 
 
 def entropy(value: str) -> float:
@@ -544,13 +537,17 @@ def _keep_last(value: str, keep: int) -> str:
 _EMAIL_RE = re.compile(
     r"(?<![\w.%+\-/])"
     r"[^\W_](?:[\w.%+'\-]{0,62}[\w%+\-])?"
-    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}"
+    r"@(?:[^\W_](?:[\w\-]{0,61}[^\W_])?\.)+(?:[^\W\d_]{2,24}|xn--[a-z0-9\-]{2,59})"
     r"(?![\w(\-]|:[^\s])"
 )
 
 
 def find_emails(text: str) -> Iterator[Span]:
-    """Yield spans of e-mail addresses (not ``git@host:path`` SSH remotes, not ``a@b.method(``)."""
+    """Yield spans of e-mail addresses (not ``git@host:path`` SSH remotes, not ``a@b.method(``).
+
+    Local parts and domains may hold non-ASCII letters (``josé@correo.es``, ``info@bücher.de``,
+    RFC 6531) and domains may be written in punycode (``xn--bcher-kva.de``).
+    """
     if "@" in text:
         for m in _EMAIL_RE.finditer(text):
             yield m.span()
@@ -566,124 +563,12 @@ def _email_fake(value: str, digest: bytes) -> str:
     return f"user_{_hex(digest, 6)}@example.com"
 
 
-# --------------------------------------------------------------------------- phone
-
-_PHONE_RE = re.compile(
-    r"""
-    (?<![\w+.\-/=$€£#:@])(?<![0-9][ .\-])
-    (?:
-      (?P<intl>(?:\+|00(?=[1-9][0-9]{0,2}[ ]))[1-9][0-9]{0,2}
-               (?:[ .\-]?\([0-9]{1,4}\))?(?:[ .\-]?[0-9]{1,6}){1,6})
-    | (?P<nanp>(?:1[ .\-])?(?:\([2-9][0-9]{2}\)[ .\-]?[0-9]{3}[ .\-][0-9]{4}
-                           |[2-9][0-9]{2}(?P<sep>[.\-])[0-9]{3}(?P=sep)[0-9]{4}))
-    | (?P<natl>0[0-9]{1,4}(?P<sep2>[ .\-])[0-9]{2,8}(?:(?P=sep2)[0-9]{2,8}){0,3})
-    )
-    (?![\w\-]|[.,:][0-9])
-    """,
-    re.VERBOSE,
-)
-_PHONE_WORDS = (
-    *("phone", "tel", "mobile", "cell", "fax", "whats", "sms", "call", "text", "ring", "reach"),
-)
-_PHONE_KW_RE = re.compile(
-    r"""(?ix)
-    (?<![A-Za-z])
-    (?:phone|telephone|tel|mobile|cell(?:phone)?|fax|whats[ ]?app|sms|
-       (?:call|text|ring|reach)[ ](?:me|us)(?:[ ](?:at|on))?)\.?
-    (?:[ ](?:number|no\.?|nr\.?|\#))?
-    \s*[:=]?\s*(?:is\s+)?
-    (\+?\(?[0-9][0-9 \-.()]{5,18}[0-9])
-    (?![\w\-]|[.,:][0-9])
-    """
-)
-_DATE_LIKE = re.compile(
-    r"[0-9]{4}[-./][0-9]{1,2}[-./][0-9]{1,2}|[0-9]{1,2}[-./][0-9]{1,2}[-./][0-9]{2,4}"
-)
-
-
-def find_phones(text: str) -> Iterator[Span]:
-    """Yield spans of phone numbers.
-
-    Recognised shapes: international (``+`` or ``00`` and a country code, 8-15 digits), North
-    American (``(415) 555-0132``, ``415-555-0132``, ``1-800-555-0199``), national numbers that
-    start with ``0`` written in groups (``020 7946 0958``, ``06 12 34 56 78``; 10-11 digits), and
-    any 7-15 digit number right after a word such as "phone", "mobile", "tel" or "call me at".
-    """
-    for m in _in_windows(_PHONE_RE, text, digits=7):
-        n = len(_digits(m.group()))
-        if m.group("intl"):
-            if 8 <= n <= 15:
-                yield m.span()
-        elif m.group("nanp") or 10 <= n <= 11:
-            yield m.span()
-    for start, end, _, _ in _windows(text):
-        low = text[start:end].lower()
-        if any(w in low for w in _PHONE_WORDS):
-            for m in _PHONE_KW_RE.finditer(text, start, end):
-                value = m.group(1)
-                if 7 <= len(_digits(value)) <= 15 and not _DATE_LIKE.fullmatch(value):
-                    yield m.span(1)
-
-
 def _phone_fake(value: str, digest: bytes) -> str:
     # Ofcom reserves 07700 900000-900999 for drama: such numbers are never assigned.
     return f"+44 7700 900{_num(digest, 0, 4) % 1000:03d}"
 
 
 # --------------------------------------------------------------------------- payment card
-
-_CARD_RE = re.compile(r"(?<![\w\-.,/+])[0-9](?:[ \-]?[0-9]){11,18}(?![\w\-]|[.,][0-9])")
-
-
-def _card_brand_ok(d: str) -> bool:
-    n = len(d)
-    first, two, four = d[0], int(d[:2]), int(d[:4])
-    if first == "4":
-        return n in (13, 16, 19)
-    if first == "5":
-        if 51 <= two <= 55:
-            return n == 16
-        return two == 50 or 56 <= two <= 58  # Maestro
-    if first == "3":
-        if two in (34, 37):
-            return n == 15
-        if 300 <= int(d[:3]) <= 305 or two in (36, 38, 39):
-            return n >= 14
-        return 3528 <= four <= 3589 and n >= 16
-    if first == "2":
-        return (2200 <= four <= 2204 or 2221 <= four <= 2720) and n == 16
-    return first == "6" and n >= 16
-
-
-def _card_groups_ok(value: str) -> bool:
-    seps = {ch for ch in value if not "0" <= ch <= "9"}
-    if not seps:
-        return True
-    if len(seps) > 1:
-        return False
-    groups = [len(g) for g in value.split(seps.pop())]
-    if groups in ([4, 6, 5], [4, 6, 4]):
-        return True
-    return all(g == 4 for g in groups[:-1]) and 1 <= groups[-1] <= 4
-
-
-def find_cards(text: str) -> Iterator[Span]:
-    """Yield spans of payment card numbers.
-
-    A match has 13-19 digits, card-like grouping, a known brand prefix and a valid Luhn checksum.
-    """
-    for m in _in_windows(_CARD_RE, text, digits=13):
-        value = m.group()
-        d = _digits(value)
-        if (
-            len(d) >= 13
-            and _card_groups_ok(value)
-            and _card_brand_ok(d)
-            and len(set(d)) > 1
-            and luhn_ok(d)
-        ):
-            yield m.span()
-
 
 def _card_preview(value: str) -> str:
     d = _digits(value)
@@ -702,54 +587,6 @@ def _card_fake(value: str, digest: bytes) -> str:
 
 # --------------------------------------------------------------------------- IBAN
 
-# fmt: off
-_IBAN_LENGTHS: dict[str, int] = {
-    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22,
-    "BI": 27, "BR": 29, "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DJ": 27,
-    "DK": 18, "DO": 28, "EE": 20, "EG": 29, "ES": 24, "FI": 18, "FK": 18, "FO": 18, "FR": 27,
-    "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28, "HN": 28, "HR": 21, "HU": 28,
-    "IE": 22, "IL": 23, "IQ": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20, "LB": 28,
-    "LC": 32, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "LY": 25, "MC": 27, "MD": 24, "ME": 22,
-    "MK": 19, "MN": 20, "MR": 27, "MT": 31, "MU": 30, "NI": 28, "NL": 18, "NO": 15, "OM": 23,
-    "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29, "RO": 24, "RS": 22, "RU": 33, "SA": 24,
-    "SC": 31, "SD": 18, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "SO": 23, "ST": 25, "SV": 28,
-    "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20, "YE": 30,
-}
-# fmt: on
-_IBAN_RE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}(?![A-Za-z0-9])")
-
-
-def iban_ok(value: str) -> bool:
-    """Return True when ``value`` is an IBAN (spaces allowed).
-
-    The length must be the one of its country and the ISO 13616 mod-97 checksum must hold.
-    """
-    compact = value.replace(" ", "").upper()
-    if _IBAN_LENGTHS.get(compact[:2]) != len(compact) or not compact.isalnum():
-        return False
-    moved = compact[4:] + compact[:4]
-    return int("".join(str(int(ch, 36)) for ch in moved)) % 97 == 1
-
-
-def find_ibans(text: str) -> Iterator[Span]:
-    """Yield spans of IBANs, compact or in groups of four, checked by length and mod-97."""
-    for m in _in_windows(_IBAN_RE, text, digits=7):
-        value = m.group()
-        want = _IBAN_LENGTHS.get(value[:2])
-        if want is None:
-            continue
-        # The match may run on into following capitals ("... 00 EUR"): cut at the country length.
-        count, cut = 0, 0
-        for i, ch in enumerate(value):
-            if ch != " ":
-                count += 1
-                if count == want:
-                    cut = i + 1
-                    break
-        if cut and (cut == len(value) or value[cut] == " ") and iban_ok(value[:cut]):
-            yield m.start(), m.start() + cut
-
-
 def _iban_preview(value: str) -> str:
     c = value.replace(" ", "")
     masked = c[:2] + "*" * (len(c) - 6) + c[-4:]
@@ -758,7 +595,7 @@ def _iban_preview(value: str) -> str:
 
 def _iban_fake(value: str, digest: bytes) -> str:
     c = value.replace(" ", "").upper()
-    length = _IBAN_LENGTHS.get(c[:2], 22)
+    length = len(c)
     # A zero bank code (no bank has one) followed by account digits from the digest.
     account = str(_num(digest, 0, 16)).rjust(length, "0")[-(length - 8) :]
     bban = "0000" + account
@@ -770,8 +607,14 @@ def _iban_fake(value: str, digest: bytes) -> str:
 # --------------------------------------------------------------------------- IP addresses
 
 _IPV4_RE = re.compile(r"(?<![\w.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?!\w|\.[0-9])")
+# IPv6 in full or compressed form, with an IPv4 tail (``::ffff:10.0.0.1``) and a zone index
+# (``fe80::1%eth0``; ``%25`` inside URLs, RFC 6874).
 _IPV6_RE = re.compile(
-    r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:]|\.\w)", re.ASCII
+    r"(?<![\w:.%])"
+    r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:(?<=:)(?:[0-9]{1,3}\.){3}[0-9]{1,3})?"
+    r"(?:%(?:25)?[0-9A-Za-z](?:[0-9A-Za-z_.\-]{0,30}[0-9A-Za-z])?)?"
+    r"(?![\w:%]|\.\w)",
+    re.ASCII,
 )
 _VERSION_CONTEXT = re.compile(
     r"(?i)(?<![A-Za-z])(?:version|versions|release|build|firmware|driver|patch|ver\.?|rev|tag|sdk|"
@@ -793,7 +636,15 @@ _IGNORED_V4 = [
 _PUBLIC_RESOLVERS = {"1.1.1.1", "1.0.0.1", "8.8.8.8", "8.8.4.4", "9.9.9.9", "149.112.112.112"}
 _V6_GLOBAL = ipaddress.ip_network("2000::/3")
 _V6_ULA = ipaddress.ip_network("fc00::/7")
-_V6_DOC = ipaddress.ip_network("2001:db8::/32")
+# Documentation (RFC 3849, RFC 9637) and the public DNS resolvers of Google, Cloudflare, Quad9.
+_V6_DOC = (ipaddress.ip_network("2001:db8::/32"), ipaddress.ip_network("3fff::/20"))
+_V6_RESOLVERS = {
+    ipaddress.IPv6Address(a)
+    for a in (
+        *("2001:4860:4860::8888", "2001:4860:4860::8844", "2606:4700:4700::1111"),
+        *("2606:4700:4700::1001", "2620:fe::fe", "2620:fe::9"),
+    )
+}
 
 
 def _ipv4_is_personal(value: str, text: str, start: int) -> bool:
@@ -814,20 +665,32 @@ def find_ips(text: str) -> Iterator[Span]:
     Confirmed with ``ipaddress``. Not flagged: loopback, unspecified, link-local, multicast,
     reserved and documentation ranges, netmasks, well-known public DNS resolvers, numbers whose
     first three parts are single digits (``1.2.3.4``, read as versions) and numbers right after
-    "version", "release", "section", ``==`` and similar words. IPv6 is flagged only in global
-    unicast (``2000::/3``) and unique-local (``fc00::/7``) space.
+    "version", "release", "section", ``==`` and similar words. IPv6 (full, compressed, with an
+    IPv4 tail or a zone index such as ``%eth0``) is flagged in global unicast (``2000::/3``) and
+    unique-local (``fc00::/7``) space, except the documentation ranges ``2001:db8::/32`` and
+    ``3fff::/20`` and public resolvers; IPv4-mapped addresses (``::ffff:10.0.0.1``) follow the
+    IPv4 rules.
     """
     for m in _in_windows(_IPV4_RE, text, dots=3):
         if _ipv4_is_personal(m.group(), text, m.start()):
             yield m.span()
     if "::" in text or text.count(":") >= 7:
         for m in _IPV6_RE.finditer(text):
-            try:
-                addr = ipaddress.IPv6Address(m.group())
-            except ValueError:
-                continue
-            if (addr in _V6_GLOBAL or addr in _V6_ULA) and addr not in _V6_DOC:
+            if _ipv6_is_personal(m.group(), text, m.start()):
                 yield m.span()
+
+
+def _ipv6_is_personal(value: str, text: str, start: int) -> bool:
+    try:
+        addr = ipaddress.IPv6Address(value.split("%", 1)[0])
+    except ValueError:
+        return False
+    mapped = addr.ipv4_mapped
+    if mapped is not None:
+        return _ipv4_is_personal(str(mapped), text, start)
+    if any(addr in net for net in _V6_DOC) or addr in _V6_RESOLVERS:
+        return False
+    return addr in _V6_GLOBAL or addr in _V6_ULA
 
 
 def _ip_preview(value: str) -> str:
@@ -837,7 +700,7 @@ def _ip_preview(value: str) -> str:
 
 
 def _ip_normalize(value: str) -> str:
-    return str(ipaddress.ip_address(value))
+    return str(ipaddress.ip_address(value.split("%", 1)[0]))
 
 
 def _ip_fake(value: str, digest: bytes) -> str:
@@ -849,38 +712,6 @@ def _ip_fake(value: str, digest: bytes) -> str:
 
 # --------------------------------------------------------------------------- national ids
 
-_SSN_RE = re.compile(r"(?<![\w\-.])([0-9]{3})-([0-9]{2})-([0-9]{4})(?![\w\-]|\.[0-9])")
-_SSN_KW_RE = re.compile(
-    r"(?i)(?<![A-Za-z])(?:ssn|social security(?: number| no\.?| \#)?)\s*[:#=]?\s*(?:is\s+)?"
-    r"([0-9]{3})[ \-]?([0-9]{2})[ \-]?([0-9]{4})(?![\w\-]|\.[0-9])"
-)
-
-
-def ssn_ok(area: str, group: str, serial: str) -> bool:
-    """Return True when the parts follow the US SSN rules.
-
-    The area is not 000, 666 or 9xx, the group is not 00 and the serial is not 0000.
-    """
-    return area not in ("000", "666") and area[0] != "9" and group != "00" and serial != "0000"
-
-
-def find_ssns(text: str) -> Iterator[Span]:
-    """Yield spans of US Social Security numbers.
-
-    ``123-45-6789`` is found anywhere; undelimited or space-separated forms only right after
-    "SSN" or "social security number".
-    """
-    for m in _in_windows(_SSN_RE, text, digits=9):
-        if ssn_ok(*m.groups()):
-            yield m.span()
-    for start, end, most_digits, _ in _windows(text):
-        low = text[start:end].lower()
-        if (most_digits >= 9 and "ssn" in low) or "social security" in low:
-            for m in _SSN_KW_RE.finditer(text, start, end):
-                if ssn_ok(*m.groups()):
-                    yield m.start(1), m.end(3)
-
-
 def _ssn_fake(value: str, digest: bytes) -> str:
     # Area numbers 900-999 are never issued, so the fake cannot be anyone's number.
     n = _num(digest, 0, 8)
@@ -888,38 +719,45 @@ def _ssn_fake(value: str, digest: bytes) -> str:
 
 
 _DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
-_DNI_RE = re.compile(r"(?<![\w\-])(?:[XYZ]-?[0-9]{7}|[0-9]{8})-?[A-Z](?![\w\-])")
 
 
 def dni_ok(value: str) -> bool:
     """Return True when ``value`` is a Spanish DNI or NIE whose control letter matches.
 
-    A DNI is 8 digits and a letter, a NIE is X/Y/Z, 7 digits and a letter.
+    Checked by ``stdnum.es.dni`` / ``stdnum.es.nie`` (8 digits and a letter; X/Y/Z, 7 digits
+    and a letter).
     """
-    compact = value.replace("-", "").upper()
-    head, letter = compact[:-1], compact[-1:]
-    if head[:1] in ("X", "Y", "Z"):
-        head = str("XYZ".index(head[0])) + head[1:]
-    if len(head) != 8 or not head.isdigit():
-        return False
-    return _DNI_LETTERS[int(head) % 23] == letter
+    from stdnum.es import dni, nie
 
-
-def find_national_ids(text: str) -> Iterator[Span]:
-    """Yield spans of Spanish DNI / NIE numbers whose control letter is right."""
-    for m in _in_windows(_DNI_RE, text, digits=7):
-        if dni_ok(m.group()):
-            yield m.span()
-
-
+    compact = value.replace("-", "").replace(" ", "").upper()
+    checker = nie if compact[:1] in ("X", "Y", "Z") else dni
+    return bool(checker.is_valid(compact))
 def _national_id_fake(value: str, digest: bytes) -> str:
-    # High numbers (DNI 99xxxxxx, NIE Z9xxxxxx) that are far from the ranges issued so far.
+    # DNI/NIE: high numbers (DNI 99xxxxxx, NIE Z9xxxxxx) far from the ranges issued so far, with
+    # a valid letter. Other ids: the same shape (letters, digits, separators) with digest-derived
+    # characters, so that the checksum almost never holds and the fake is not anyone's number.
     n = _num(digest, 0, 4) % 1_000_000
-    if value[:1] in ("X", "Y", "Z"):
+    compact = value.replace("-", "").upper()
+    if len(compact) == 9 and compact[:1] in ("X", "Y", "Z") and compact[1:8].isdigit():
         body = f"9{n:06d}"
         return f"Z{body}{_DNI_LETTERS[int('2' + body) % 23]}"
-    dni = 99_000_000 + n
-    return f"{dni}{_DNI_LETTERS[dni % 23]}"
+    if len(compact) == 9 and compact[:8].isdigit() and compact[8].isalpha():
+        dni = 99_000_000 + n
+        return f"{dni}{_DNI_LETTERS[dni % 23]}"
+    return _same_shape(value, digest)
+
+
+def _same_shape(value: str, digest: bytes) -> str:
+    stream = hashlib.sha256(digest).digest() * (len(value) // 32 + 1)
+    out: list[str] = []
+    for ch, byte in zip(value, stream):
+        if "0" <= ch <= "9":
+            out.append(str(byte % 10))
+        elif "A" <= ch <= "Z":
+            out.append(chr(65 + byte % 26))
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 # --------------------------------------------------------------------------- secrets
@@ -939,6 +777,18 @@ _KEY_SHAPES_RE = re.compile(
     | glpat-[A-Za-z0-9_\-]{20,}
     | npm_[A-Za-z0-9]{36}
     | eyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}
+    | gl(?:rt|dt|soat|ptt|ft|imt|cbt)-[A-Za-z0-9_\-]{20,}
+    | xapp-[0-9]-[A-Z0-9]{8,}-[0-9]{8,}-[a-f0-9]{32,}
+    | r8_[A-Za-z0-9]{37}
+    | gsk_[A-Za-z0-9]{52}
+    | shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}
+    | dop_v1_[a-f0-9]{64}
+    | dapi[a-f0-9]{32}(?:-[0-9])?
+    | pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{50,}
+    | SG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}
+    | SK[0-9a-f]{32}
+    | sq0(?:atp|csp)-[0-9A-Za-z_\-]{22,43}
+    | [0-9]{8,10}:AA[0-9A-Za-z_\-]{33}
     | https://hooks\.slack\.com/services/T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/[A-Za-z0-9]{16,}
     )
     (?![A-Za-z0-9_\-])
@@ -952,20 +802,28 @@ _PEM_RE = re.compile(
 )
 # What may follow a keyword: a separator (``=``, ``:``, ``:=``, ``=>``, " is ") and the value.
 _KW_TAIL_RE = re.compile(
-    r"""["'`]?[ \t]*(?:(?::=|=>|[:=])|(?P<verb>[ \t]+(?:is|was)(?=\s)))\s*["'`]?"""
+    r"""["'`]?[ \t]*(?:(?::=|=>|[:=])|(?P<verb>[ \t]+(?:is|was|es|era|est|ist|é)(?=\s)))\s*["'`]?"""
     r"""(?P<value>[^\s"'`,;(){}\[\]<>]{6,256})"""
 )
 _BEARER_TAIL_RE = re.compile(r"[ \t]+(?P<value>[A-Za-z0-9\-._~+/]{16,}=*)")
 _SECRET_WORDS = (
     *("key", "apikey", "token", "secret", "password", "passwd", "passphrase"),
     *("credential", "credentials", "bearer"),
+    *("clave", "contraseña", "contrasena", "passwort"),
 )
 _SECRET_KW_RE = re.compile(
     r"(?i)(?<![A-Za-z0-9])(?P<kw>apikey|key|token|secret|password|passwd|passphrase|"
-    r"credentials?|bearer)(?![A-Za-z0-9])"
+    r"credentials?|bearer|clave|contrase[ñn]a|passwort)(?![A-Za-z0-9])"
+)
+# Keywords also found at a camelCase boundary (``apiKey``, ``clientSecret``, ``AccountKey``).
+_CAMEL_WORDS = frozenset(
+    ("key", "token", "secret", "password", "passwd", "passphrase", "credential", "credentials")
 )
 _SPLIT_RUNS = re.compile(r"[\-_.:]")
-_PASSWORD_KWS = ("password", "passwd", "passphrase")
+_PASSWORD_KWS = (
+    *("password", "passwd", "passphrase", "contraseña", "contrasena"),
+    "passwort",
+)
 _NOT_VALUES = ("none", "null", "true", "false", "required", "optional", "string", "str")
 
 
@@ -1018,7 +876,11 @@ def _keyword_hits(text: str) -> Iterator[tuple[str, int, int]]:
         i = low.find(word)
         while i != -1:
             j = i + len(word)
-            if (i == 0 or not low[i - 1].isalnum()) and (j == n or not low[j].isalnum()):
+            if (
+                i == 0
+                or not low[i - 1].isalnum()
+                or (word in _CAMEL_WORDS and text[i].isupper() and not text[i - 1].isupper())
+            ) and (j == n or not low[j].isalnum()):
                 yield word, i, j
             i = low.find(word, j)
 
@@ -1072,7 +934,8 @@ def find_secrets(text: str) -> Iterator[Span]:
 _SECRET_PREFIX_RE = re.compile(
     r"sk-(?:proj-|svcacct-|admin-|ant-)?|[sr]k_(?:live|test)_|AKIA|ASIA|gh[pousr]_|github_pat_|"
     r"xox[abposr]-|AIza|hf_|glpat-|npm_|eyJ|-----BEGIN [A-Z ]*PRIVATE KEY-----|"
-    r"https://hooks\.slack\.com/"
+    r"https://hooks\.slack\.com/|gl(?:rt|dt|soat|ptt|ft|imt|cbt)-|xapp-|r8_|gsk_|"
+    r"shp(?:at|ss|ca|pa)_|dop_v1_|dapi|pypi-|SG\.|SK|sq0(?:atp|csp)-"
 )
 
 
@@ -1185,7 +1048,7 @@ _builtin(
 _builtin(
     "pii_iban",
     find_ibans,
-    "IBANs (length and mod-97 checked)",
+    "IBANs (checked by python-stdnum: mod-97, length and layout of the country)",
     "IBAN",
     FAMILY_NUMBER,
     _iban_preview,
@@ -1195,7 +1058,7 @@ _builtin(
 _builtin(
     "pii_card",
     find_cards,
-    "payment card numbers (brand prefix and Luhn checked)",
+    "payment card numbers (brand prefix, grouping and Luhn checked)",
     "CARD",
     FAMILY_NUMBER,
     _card_preview,
@@ -1205,7 +1068,7 @@ _builtin(
 _builtin(
     "pii_ssn",
     find_ssns,
-    "US Social Security numbers",
+    "US Social Security numbers (SSA rules, python-stdnum)",
     "SSN",
     FAMILY_NUMBER,
     lambda v: _keep_last(v, 2),
@@ -1215,9 +1078,10 @@ _builtin(
 _builtin(
     "pii_national_id",
     find_national_ids,
-    "Spanish DNI / NIE numbers (letter checked)",
+    "national ids: ES DNI/NIE/CIF, FR NIR, DE IdNr, IT codice fiscale, MX CURP, BR CPF, "
+    "US ITIN, UK NINO",
     "NATIONAL_ID",
-    FAMILY_NUMBER,
+    FAMILY_NUMBER | FAMILY_ID,
     lambda v: "*" * (len(v) - 1) + v[-1:],
     _national_id_fake,
     _compact_upper,
@@ -1225,7 +1089,7 @@ _builtin(
 _builtin(
     "pii_phone",
     find_phones,
-    "phone numbers",
+    "phone numbers (any region, validated by phonenumbers)",
     "PHONE",
     FAMILY_NUMBER,
     lambda v: _keep_last(v, 2),

@@ -24,6 +24,7 @@ Examples:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import html
 import importlib
 import importlib.util
@@ -41,6 +42,7 @@ from finetune_kit.privacy.detectors import (
     Detector,
     DetectorFunc,
     Span,
+    find_phones,
     gate_json_block,
     gate_text,
     get_detector,
@@ -232,13 +234,33 @@ class _Plan:
 _RESOLVED: dict[tuple[Any, ...], _Plan] = {}
 
 
-def _resolve(kinds: Iterable[str] | str | None, presidio: bool) -> _Plan:
-    """Turn ``kinds`` (``email`` or ``pii_email`` names) into a plan, in priority order."""
+def _check_region(region: str | None) -> str | None:
+    """Return the region code in capitals, or raise a ConfigError naming the fix."""
+    if region is None:
+        return None
+    import phonenumbers
+
+    code = region.strip().upper()
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise ConfigError(
+            f"unknown phone region {region!r}",
+            hint="use a two-letter ISO 3166 code such as ES, MX, US or GB",
+        )
+    return code
+
+
+def _resolve(
+    kinds: Iterable[str] | str | None, presidio: bool, region: str | None = None
+) -> _Plan:
+    """Turn ``kinds`` (``email`` or ``pii_email`` names) into a plan, in priority order.
+
+    With a ``region``, the built-in phone detector reads numbers without ``+`` in that region.
+    """
     if isinstance(kinds, str):
         kinds = [k for k in kinds.split(",") if k.strip()]
     if kinds is not None:
         kinds = tuple(kinds)
-    key = (registry_version(), kinds, presidio)
+    key = (registry_version(), kinds, presidio, region)
     cached = _RESOLVED.get(key)
     if cached is not None:
         return cached
@@ -260,9 +282,16 @@ def _resolve(kinds: Iterable[str] | str | None, presidio: bool) -> _Plan:
         importlib.util.find_spec("presidio_analyzer") is None
     ):
         raise _presidio_missing()
-    chosen = _Plan.of(
-        tuple(sorted({available[c] for c in codes}, key=lambda d: (d.priority, d.code)))
-    )
+    region = _check_region(region)
+    detectors = sorted({available[c] for c in codes}, key=lambda d: (d.priority, d.code))
+    if region is not None:
+        detectors = [
+            dataclasses.replace(d, find=functools.partial(find_phones, region=region))
+            if d.code == "pii_phone" and d.builtin
+            else d
+            for d in detectors
+        ]
+    chosen = _Plan.of(tuple(detectors))
     if len(_RESOLVED) > 64:
         _RESOLVED.clear()
     _RESOLVED[key] = chosen
@@ -305,7 +334,11 @@ def _preview(det: Detector, value: str) -> str:
 
 
 def scan_text(
-    text: str, *, kinds: Iterable[str] | str | None = None, presidio: bool = False
+    text: str,
+    *,
+    kinds: Iterable[str] | str | None = None,
+    presidio: bool = False,
+    region: str | None = None,
 ) -> list[PIIMatch]:
     """Find personal data in one string.
 
@@ -318,14 +351,16 @@ def scan_text(
         kinds: Which detectors to run (``["email", "card"]`` or ``"email,card"``); default all
             built-in and registered ones except the opt-in Presidio detectors.
         presidio: Also detect person names and places with Microsoft Presidio.
+        region: Default region (ISO 3166 code such as ``"ES"``) for phone numbers written
+            without ``+`` and a country code.
 
     Returns:
         The matches, in text order, without overlaps.
 
     Raises:
-        ConfigError: An unknown kind, or Presidio was asked for and is not installed.
+        ConfigError: An unknown kind or region, or Presidio was asked for and is not installed.
     """
-    plan = _resolve(kinds, presidio)
+    plan = _resolve(kinds, presidio, region)
     return [PIIMatch(d.code, s, e, _preview(d, text[s:e])) for d, s, e in _find(text, plan)]
 
 
@@ -532,6 +567,7 @@ def scan_example(
     kinds: Iterable[str] | str | None = None,
     line: int | None = None,
     presidio: bool = False,
+    region: str | None = None,
 ) -> list[PIIFinding]:
     """Find personal data in every string of a JSON example (as parsed from a JSONL line).
 
@@ -548,14 +584,15 @@ def scan_example(
         kinds: Which detectors to run (default: all except the opt-in ones).
         line: Line number to put on the findings.
         presidio: Also detect person names and places with Microsoft Presidio.
+        region: Default region for phone numbers written without a country code.
 
     Returns:
         The findings, in document order.
 
     Raises:
-        ConfigError: An unknown kind, or Presidio was asked for and is not installed.
+        ConfigError: An unknown kind or region, or Presidio was asked for and is not installed.
     """
-    walk = _Walk(_resolve(kinds, presidio), line, None)
+    walk = _Walk(_resolve(kinds, presidio, region), line, None)
     if walk.might_find(obj):
         walk.value(obj, ())
     return walk.findings
@@ -578,10 +615,13 @@ class Redactor:
         secret: Key for the HMAC-SHA256 that derives pseudonyms; required for ``pseudonym``.
             Defaults to the ``FINETUNE_KIT_PII_SECRET`` environment variable.
         presidio: Also detect person names and places with Microsoft Presidio.
+        region: Default region (ISO 3166 code such as ``"ES"``) for phone numbers written
+            without ``+`` and a country code; without it, national numbers are read in the
+            common regions of ``FALLBACK_REGIONS`` and must be grouped as there.
 
     Raises:
-        ConfigError: Unknown strategy or kind, a missing secret for ``pseudonym``, or Presidio
-            asked for but not installed.
+        ConfigError: Unknown strategy, kind or region, a missing secret for ``pseudonym``, or
+            Presidio asked for but not installed.
     """
 
     _CACHE_LIMIT = 100_000
@@ -593,13 +633,15 @@ class Redactor:
         kinds: Iterable[str] | str | None = None,
         secret: str | bytes | None = None,
         presidio: bool = False,
+        region: str | None = None,
     ) -> None:
         if strategy not in _STRATEGIES:
             raise ConfigError(
                 f"unknown redaction strategy {strategy!r}", hint="use mask, pseudonym or drop"
             )
         self.strategy: Strategy = strategy  # type: ignore[assignment]
-        self._plan = _resolve(kinds, presidio)
+        self.region = _check_region(region)
+        self._plan = _resolve(kinds, presidio, self.region)
         if secret is None:
             secret = os.environ.get(SECRET_ENV) or None
         if strategy == "pseudonym" and not secret:
@@ -609,7 +651,7 @@ class Redactor:
                 "that the same value gets the same pseudonym in every file",
             )
         self._secret = secret.encode() if isinstance(secret, str) else (secret or b"")
-        self._args = (strategy, self.codes, self._secret or None, False)
+        self._args = (strategy, self.codes, self._secret or None, False, self.region)
         self._fakes: dict[tuple[str, str], str] = {}
 
     @property
@@ -949,8 +991,8 @@ def _redact_part(
     src: str, start: int, end: int, part: str, args: tuple[Any, ...], max_findings: int
 ) -> tuple[RedactionReport, list[tuple[Any, ...]]]:
     """Worker: redact the lines in ``[start, end)`` of ``src`` into the file ``part``."""
-    strategy, kinds, secret, presidio = args
-    red = Redactor(strategy, kinds=kinds, secret=secret, presidio=presidio)
+    strategy, kinds, secret, presidio, region = args
+    red = Redactor(strategy, kinds=kinds, secret=secret, presidio=presidio, region=region)
     report = RedactionReport(strategy=red.strategy, kinds=red.codes)
     with Path(part).open("wb") as out:
         _redact_lines(Path(src), out, red, report, max_findings, start=start, end=end)
@@ -1017,6 +1059,7 @@ def redact_file(
     strategy: Strategy | str = "mask",
     kinds: Iterable[str] | str | None = None,
     secret: str | bytes | None = None,
+    region: str | None = None,
     redactor: Redactor | None = None,
     workers: int | None = None,
     max_findings: int = 1000,
@@ -1047,6 +1090,8 @@ def redact_file(
         strategy: ``mask``, ``pseudonym`` or ``drop`` (ignored when ``redactor`` is given).
         kinds: Which detectors to run (ignored when ``redactor`` is given).
         secret: Pseudonym secret (ignored when ``redactor`` is given).
+        region: Default region for phone numbers without a country code (ignored when
+            ``redactor`` is given).
         redactor: A ready [`Redactor`][finetune_kit.Redactor], e.g. shared between the
             training and the validation file.
         workers: Worker processes (default: one per core); the file is split into byte ranges
@@ -1072,7 +1117,7 @@ def redact_file(
         raise ConfigError(
             "refusing to overwrite the input file", file=dest, hint="write to another path"
         )
-    red = redactor or Redactor(strategy, kinds=kinds, secret=secret)
+    red = redactor or Redactor(strategy, kinds=kinds, secret=secret, region=region)
     report = RedactionReport(
         strategy=red.strategy, kinds=red.codes, input_path=str(src), output_path=str(dest)
     )

@@ -88,7 +88,7 @@ def test_the_gate_names_every_corpus_line_with_personal_data_in_every_shape() ->
     ]
     named = gate_json_block("\n".join(harmless).encode())
     assert len(harmless) > 200
-    assert len(named) < len(harmless) / 2
+    assert len(named) <= len(harmless) / 2
 
 
 @pytest.mark.parametrize(
