@@ -139,11 +139,6 @@ def _groups(value: str) -> list[int]:
 def _phone_international(value: str) -> int:
     """Length of the leading part of ``value`` that is a valid international number, or 0."""
     pn = _pn()
-    body = value[1:] if value.startswith("+") else value
-    if body.startswith("(+"):
-        body = body[2:]
-    elif body.startswith("00"):
-        body = body[2:]
     parts = list(_GROUP.finditer(value))
     # The whole value first, then without its trailing groups ("+34 612 34 56 78 12 345" holds
     # a number followed by something else).
@@ -171,7 +166,7 @@ def _grouping_is_the_librarys(value: str, num: Any, national_prefix: str | None)
     if groups == lib:
         return True
     # "1-800-555-0199": the trunk prefix written as its own group.
-    return bool(national_prefix) and value.startswith(national_prefix) and groups[1:] == lib
+    return national_prefix is not None and value.startswith(national_prefix) and groups[1:] == lib
 
 
 @lru_cache(maxsize=4096)
@@ -219,9 +214,10 @@ def find_phones(text: str, region: str | None = None) -> Iterator[Span]:
     """
     for m in in_windows(_PHONE_RE, text, digits=7):
         value = m.group().rstrip(" .-/(\u00a0")
-        if value.count("(") != value.count(")"):
-            if value.endswith(")") or value.startswith(("(", "+(")):
-                continue
+        if value.count("(") != value.count(")") and (
+            value.endswith(")") or value.startswith(("(", "+("))
+        ):
+            continue
         start = m.start()
         if value[0] == "+" or value.startswith(("(+", "00")):
             end = _phone_international(value)
@@ -291,7 +287,7 @@ def find_ibans(text: str) -> Iterator[Span]:
     """
     for m in in_windows(_IBAN_RE, text, digits=7):
         value = m.group()
-        cuts = [len(value)] + [g.start() for g in _IBAN_GROUP.finditer(value)][::-1]
+        cuts = [len(value), *[g.start() for g in _IBAN_GROUP.finditer(value)][::-1]]
         for cut in cuts:
             if cut >= 15 and iban_ok(value[:cut]):
                 yield m.start(), m.start() + cut
@@ -480,8 +476,10 @@ def _numeric_id_ok(m: re.Match[str], text: str) -> bool:
         grouped = " " in value
         return (grouped or _word_before(_IDNR_WORD, text, start)) and _stdnum("de.idnr", value)
     if kind == "nine":
-        return value[0] == "9" and _word_before(_ITIN_WORD, text, m.start()) and (
-            _stdnum("us.itin", value)
+        return (
+            value[0] == "9"
+            and _word_before(_ITIN_WORD, text, m.start())
+            and (_stdnum("us.itin", value))
         )
     return False
 

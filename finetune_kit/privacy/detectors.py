@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from finetune_kit.errors import ConfigError
 from finetune_kit.privacy._numbers import ALNUM_GATE as _ALNUM_GATE
 from finetune_kit.privacy._numbers import BARE_DATE as _BARE_DATE
 from finetune_kit.privacy._numbers import digits_of as _digits
@@ -41,7 +42,6 @@ from finetune_kit.privacy._numbers import (
 )
 from finetune_kit.privacy._numbers import in_windows as _in_windows
 from finetune_kit.privacy._numbers import windows as _windows
-from finetune_kit.errors import ConfigError
 
 __all__ = [
     "FAMILY_ALL",
@@ -353,9 +353,7 @@ def gate_text(text: str, wanted: int = FAMILY_ALL) -> int:
 # The numeric patterns run on the block's *shape*: every digit written as 0, every capital as A,
 # so that a pattern such as "4 capitals and 6 digits" starts with a literal.
 _RAW_RUN = re.compile(rb"0[0 \-.()/\\]{5,}0")
-_RAW_SHAPE = bytes.maketrans(
-    b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"0" * 10 + b"A" * 26
-)
+_RAW_SHAPE = bytes.maketrans(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"0" * 10 + b"A" * 26)
 # The letter-and-digit ids of `find_national_ids`: CURP, codice fiscale, UK NINO.
 _RAW_IDS = re.compile(rb"AA(?:AA000000AAAAAA[A0]0|AAAA[0A]{2}A[0A]{2}A[0A]{3}A| ?00 ?00 ?00 ?A)")
 _RAW_BARE_DATE = re.compile(_BARE_DATE.pattern.encode())
@@ -570,6 +568,7 @@ def _phone_fake(value: str, digest: bytes) -> str:
 
 # --------------------------------------------------------------------------- payment card
 
+
 def _card_preview(value: str) -> str:
     d = _digits(value)
     masked = "*" * (len(d) - 4) + d[-4:]
@@ -586,6 +585,7 @@ def _card_fake(value: str, digest: bytes) -> str:
 
 
 # --------------------------------------------------------------------------- IBAN
+
 
 def _iban_preview(value: str) -> str:
     c = value.replace(" ", "")
@@ -712,6 +712,7 @@ def _ip_fake(value: str, digest: bytes) -> str:
 
 # --------------------------------------------------------------------------- national ids
 
+
 def _ssn_fake(value: str, digest: bytes) -> str:
     # Area numbers 900-999 are never issued, so the fake cannot be anyone's number.
     n = _num(digest, 0, 8)
@@ -732,6 +733,8 @@ def dni_ok(value: str) -> bool:
     compact = value.replace("-", "").replace(" ", "").upper()
     checker = nie if compact[:1] in ("X", "Y", "Z") else dni
     return bool(checker.is_valid(compact))
+
+
 def _national_id_fake(value: str, digest: bytes) -> str:
     # DNI/NIE: high numbers (DNI 99xxxxxx, NIE Z9xxxxxx) far from the ranges issued so far, with
     # a valid letter. Other ids: the same shape (letters, digits, separators) with digest-derived
@@ -750,7 +753,7 @@ def _national_id_fake(value: str, digest: bytes) -> str:
 def _same_shape(value: str, digest: bytes) -> str:
     stream = hashlib.sha256(digest).digest() * (len(value) // 32 + 1)
     out: list[str] = []
-    for ch, byte in zip(value, stream):
+    for ch, byte in zip(value, stream[: len(value)], strict=True):
         if "0" <= ch <= "9":
             out.append(str(byte % 10))
         elif "A" <= ch <= "Z":

@@ -249,9 +249,7 @@ def _check_region(region: str | None) -> str | None:
     return code
 
 
-def _resolve(
-    kinds: Iterable[str] | str | None, presidio: bool, region: str | None = None
-) -> _Plan:
+def _resolve(kinds: Iterable[str] | str | None, presidio: bool, region: str | None = None) -> _Plan:
     """Turn ``kinds`` (``email`` or ``pii_email`` names) into a plan, in priority order.
 
     With a ``region``, the built-in phone detector reads numbers without ``+`` in that region.

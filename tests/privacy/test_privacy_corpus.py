@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from finetune_kit.privacy.detectors import FAMILY_ALL, gate_json_block
 from finetune_kit.privacy import scan_example, scan_text
+from finetune_kit.privacy.detectors import FAMILY_ALL, gate_json_block
 
 CORPUS = Path(__file__).parents[1] / "data" / "pii_corpus_intl.jsonl"
 
@@ -66,7 +66,9 @@ def test_the_corpus_has_400_values_over_every_kind_and_400_look_alikes() -> None
         *("es_dni", "es_nie", "es_cif", "fr_nir", "de_idnr", "it_codicefiscale"),
         *("gb_nino", "us_itin", "mx_curp", "br_cpf"),
     }
-    regions = {e["source"].split("(")[1][:2] for e in positives if "example number (" in e["source"]}
+    regions = {
+        e["source"].split("(")[1][:2] for e in positives if "example number (" in e["source"]
+    }
     assert len(regions) >= 40
     for entry in entries:
         assert entry["source"]

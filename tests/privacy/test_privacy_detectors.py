@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from finetune_kit.privacy import _numbers as num
 from finetune_kit.cli import app
 from finetune_kit.errors import ConfigError
 from finetune_kit.privacy import Redactor, redact_file, redact_text, scan_text
+from finetune_kit.privacy import _numbers as num
 
 
 def found(text: str, **kwargs: Any) -> list[tuple[str, str]]:
@@ -265,7 +265,10 @@ def test_provider_token_shapes_from_detect_secrets_are_found(value: str) -> None
         ("contraseña: M1Cl4v3$egura", "M1Cl4v3$egura"),
         ("la api key es Jk48sLq2Zm9Xb4Nc7Wt1Yp6Ud0Se5AfQ", "Jk48sLq2Zm9Xb4Nc7Wt1Yp6Ud0Se5AfQ"),
         ('{"apiKey": "a8F3kL9mQ2xZ7vB4nW1cR6tY5uP0sD3e"}', "a8F3kL9mQ2xZ7vB4nW1cR6tY5uP0sD3e"),
-        ("AccountKey=lJzRc1YdHaAA2KCNJJ1tkYwF/+mKK6Ygw0NG==", "lJzRc1YdHaAA2KCNJJ1tkYwF/+mKK6Ygw0NG=="),
+        (
+            "AccountKey=lJzRc1YdHaAA2KCNJJ1tkYwF/+mKK6Ygw0NG==",
+            "lJzRc1YdHaAA2KCNJJ1tkYwF/+mKK6Ygw0NG==",
+        ),
     ],
 )
 def test_secrets_after_spanish_and_camel_case_keywords_are_found(text: str, value: str) -> None:
