@@ -24,6 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "data" / "pii_corpus.jsonl"
+CORPUS_INTL = ROOT / "tests" / "data" / "pii_corpus_intl.jsonl"
 DATA = Path(__file__).resolve().parent / "_data"
 
 # --------------------------------------------------------------------------- corpus table
@@ -67,6 +68,79 @@ def corpus_table() -> dict[str, dict[str, float]]:
         f"{total * rounds / 1e6 / took:.1f} MB/s, {len(texts) * rounds / took:,.0f} strings/s"
     )
     return rows
+
+
+def intl_table() -> None:
+    """Recall per kind and look-alikes kept per kind on the second corpus (docs/privacy.md)."""
+    from finetune_kit.privacy.redaction import scan_text
+
+    recall: dict[str, list[int]] = {}
+    kept: dict[str, list[int]] = {}
+    for raw in CORPUS_INTL.read_text(encoding="utf-8").splitlines():
+        entry = json.loads(raw)
+        text = entry["text"]
+        got = {(m.code, text[m.start : m.end]) for m in scan_text(text, region=entry.get("region"))}
+        if entry["pii"]:
+            row = recall.setdefault(entry["kind"], [0, 0])
+            for pii in entry["pii"]:
+                row[0] += (pii["code"], pii["value"]) in got
+                row[1] += 1
+        else:
+            row = kept.setdefault(entry["kind"], [0, 0])
+            row[0] += not got
+            row[1] += 1
+    print(f"\n{CORPUS_INTL.relative_to(ROOT)}\n| kind | found | recall |\n|---|---:|---:|")
+    for kind, (hit, n) in sorted(recall.items()):
+        print(f"| {kind} | {hit} / {n} | {hit / n:.3f} |")
+    hits, values = sum(v[0] for v in recall.values()), sum(v[1] for v in recall.values())
+    print(f"| **all** | {hits} / {values} | **{hits / values:.3f}** |")
+    print("\n| look-alike kind | kept | share kept |\n|---|---:|---:|")
+    for kind, (ok, n) in sorted(kept.items()):
+        print(f"| {kind} | {ok} / {n} | {ok / n:.3f} |")
+    ok, n = sum(v[0] for v in kept.values()), sum(v[1] for v in kept.values())
+    print(f"| **all** | {ok} / {n} | **{ok / n:.3f}** |")
+
+
+def detect_secrets_table() -> None:
+    """detect-secrets on the same corpus: secrets found, other strings flagged, speed."""
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+    from detect_secrets.core.scan import scan_line
+    from detect_secrets.settings import default_settings, transient_settings
+
+    rows = [json.loads(raw) for raw in CORPUS_INTL.read_text(encoding="utf-8").splitlines()]
+    secrets = [r for r in rows if r["kind"] in ("secret", "url_credentials")]
+    others = [r for r in rows if r["kind"] not in ("secret", "url_credentials")]
+    names = [
+        c.__name__
+        for c in get_mapping_from_secret_type_to_class().values()
+        if "Entropy" not in c.__name__
+    ]
+    for label, settings in (
+        ("all plugins", default_settings()),
+        (
+            "without the entropy plugins",
+            transient_settings({"plugins_used": [{"name": n} for n in names]}),
+        ),
+    ):
+        with settings:
+            start = time.perf_counter()
+            hit = 0
+            for r in secrets:
+                value = r["pii"][0]["value"]
+                found = [
+                    s.secret_value or "" for ln in r["text"].splitlines() for s in scan_line(ln)
+                ]
+                hit += any(f and (f in value or value in f) for f in found)
+            flagged = sum(
+                1
+                for r in others
+                if any(True for ln in r["text"].splitlines() for _ in scan_line(ln))
+            )
+            took = time.perf_counter() - start
+        print(
+            f"detect-secrets, {label}: {hit} / {len(secrets)} secrets found, "
+            f"{flagged} / {len(others)} other strings flagged, {len(rows) / took:,.0f} strings/s"
+        )
 
 
 # --------------------------------------------------------------------------- big file
@@ -225,9 +299,15 @@ def main() -> None:
     parser.add_argument("--size-mb", type=int, default=200)
     parser.add_argument("--strategy", default="mask", choices=["mask", "pseudonym", "drop"])
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--no-file", action="store_true", help="only the corpus table")
+    parser.add_argument("--no-file", action="store_true", help="only the corpus tables")
+    parser.add_argument(
+        "--detect-secrets", action="store_true", help="also run detect-secrets on the corpus"
+    )
     args = parser.parse_args()
     corpus_table()
+    intl_table()
+    if args.detect_secrets:
+        detect_secrets_table()
     if not args.no_file:
         streaming(args.size_mb, args.strategy, args.workers)
 

@@ -247,6 +247,7 @@ _IBAN_RE = re.compile(
 _IBAN_GROUP = re.compile(r"[ \-]")
 
 
+@lru_cache(maxsize=4096)
 def iban_ok(value: str) -> bool:
     """Return True when ``value`` is an IBAN (spaces or dashes allowed).
 

@@ -187,13 +187,38 @@ def _presidio_missing() -> ConfigError:
     )
 
 
+# spaCy pipelines Presidio can use for English, best first. Presidio would try to download its
+# default model when none is installed; finetune-kit never downloads anything, so it asks.
+_SPACY_MODELS = ("en_core_web_lg", "en_core_web_trf", "en_core_web_md", "en_core_web_sm")
+
+
+def _spacy_model() -> str:
+    """The name of an installed spaCy model for Presidio, or a ConfigError naming the fix."""
+    for name in _SPACY_MODELS:
+        if importlib.util.find_spec(name) is not None:
+            return name
+    raise ConfigError(
+        "person and location detection needs a spaCy model for Microsoft Presidio, "
+        "and none is installed",
+        hint="pip install 'finetune-kit[presidio]', then python -m spacy download "
+        "en_core_web_lg (or en_core_web_sm); or leave out the person/location kinds, the "
+        "other detectors need no model",
+    )
+
+
 def _presidio_engine() -> Any:
     if not _ENGINE:
         try:
             module = importlib.import_module("presidio_analyzer")
+            nlp = importlib.import_module("presidio_analyzer.nlp_engine")
         except ImportError as exc:
             raise _presidio_missing() from exc
-        _ENGINE.append(module.AnalyzerEngine())
+        config = {
+            "nlp_engine_name": "spacy",
+            "models": [{"lang_code": "en", "model_name": _spacy_model()}],
+        }
+        engine = nlp.NlpEngineProvider(nlp_configuration=config).create_engine()
+        _ENGINE.append(module.AnalyzerEngine(nlp_engine=engine, supported_languages=["en"]))
     return _ENGINE[0]
 
 
@@ -276,10 +301,10 @@ def _resolve(kinds: Iterable[str] | str | None, presidio: bool, region: str | No
             codes.append(code)
     if presidio:
         codes.extend(_PRESIDIO_CODES)
-    if any(c in _PRESIDIO_CODES for c in codes) and (
-        importlib.util.find_spec("presidio_analyzer") is None
-    ):
-        raise _presidio_missing()
+    if any(c in _PRESIDIO_CODES for c in codes):
+        if importlib.util.find_spec("presidio_analyzer") is None:
+            raise _presidio_missing()
+        _spacy_model()
     region = _check_region(region)
     detectors = sorted({available[c] for c in codes}, key=lambda d: (d.priority, d.code))
     if region is not None:

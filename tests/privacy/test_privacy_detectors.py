@@ -298,3 +298,27 @@ def test_a_spanish_sample_is_fully_redacted() -> None:
         "DNI [NATIONAL_ID], NIE [NATIONAL_ID]. Pagad a [IBAN]."
     )
     assert len(matches) == 6
+
+
+# --------------------------------------------------------------------------- Presidio
+
+
+def test_presidio_without_a_spacy_model_names_the_extra_and_the_model(monkeypatch: Any) -> None:
+    import importlib.util
+
+    from finetune_kit.privacy import redaction
+
+    real = importlib.util.find_spec
+
+    def find_spec(name: str, *args: Any) -> Any:
+        if name == "presidio_analyzer":
+            return real("json")  # "installed"
+        if name in redaction._SPACY_MODELS:
+            return None
+        return real(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    with pytest.raises(ConfigError, match="needs a spaCy model") as info:
+        Redactor(presidio=True)
+    assert "finetune-kit[presidio]" in (info.value.hint or "")
+    assert "spacy download en_core_web_lg" in (info.value.hint or "")
