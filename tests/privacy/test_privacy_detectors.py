@@ -74,13 +74,18 @@ def test_an_unknown_region_is_refused_with_the_fix() -> None:
         Redactor(region="XX")
 
 
-def test_redact_file_reads_national_numbers_in_the_region_in_every_worker(tmp_path: Any) -> None:
+def test_redact_file_reads_national_numbers_in_the_region_in_every_worker(
+    tmp_path: Any, monkeypatch: Any
+) -> None:
+    from finetune_kit.privacy import redaction
+
+    monkeypatch.setattr(redaction, "_PARALLEL_MIN_BYTES", 0)  # split even a small file
     src = tmp_path / "in.jsonl"
     line = json.dumps({"messages": [{"role": "user", "content": "Ana, 612 345 678."}]})
-    src.write_text((line + "\n") * 40_000, encoding="utf-8")  # > 8 MB would be slow; use workers
+    src.write_text((line + "\n") * 2_000, encoding="utf-8")
     for workers in (1, 2):
         report = redact_file(src, tmp_path / f"out{workers}.jsonl", region="ES", workers=workers)
-        assert report.counts == {"pii_phone": 40_000}
+        assert report.counts == {"pii_phone": 2_000}
     assert (tmp_path / "out1.jsonl").read_bytes() == (tmp_path / "out2.jsonl").read_bytes()
 
 

@@ -19,12 +19,16 @@ from finetune_kit.validation.rules._base import (
 
 _PII_EXAMPLES = {
     "pii_email": ("e-mail address", "Write to jane.doe@example.com for the slides."),
-    "pii_phone": ("phone number", "Call me on +44 20 7946 0958 tomorrow."),
+    "pii_phone": ("phone number (any region)", "Call me on +44 20 7946 0958 tomorrow."),
     "pii_card": ("payment card number (Luhn-checked)", "My card is 4111 1111 1111 1111."),
     "pii_iban": ("IBAN (checksum-checked)", "Pay to GB82 WEST 1234 5698 7654 32 please."),
     "pii_ip": ("IP address", "The model server is at 81.2.69.160 now."),
     "pii_ssn": ("US social security number", "His SSN is 123-45-6789."),
-    "pii_national_id": ("national id with a check letter (Spanish DNI/NIE)", "DNI 12345678Z."),
+    "pii_national_id": (
+        "national id or tax number (ES DNI/NIE/CIF, FR NIR, DE IdNr, IT codice fiscale, "
+        "MX CURP, BR CPF, US ITIN, UK NINO)",
+        "DNI 12345678Z.",
+    ),
     "pii_secret": (
         "API key, token or private key",
         "Use the key sk-proj-abcdefghijklmnopqrstuvwxyz0123456789ABCD here.",
