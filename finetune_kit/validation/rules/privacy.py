@@ -25,8 +25,10 @@ _PII_EXAMPLES = {
     "pii_ip": ("IP address", "The model server is at 81.2.69.160 now."),
     "pii_ssn": ("US social security number", "His SSN is 123-45-6789."),
     "pii_national_id": (
-        "national id or tax number (ES DNI/NIE/CIF, FR NIR, DE IdNr, IT codice fiscale, "
-        "MX CURP, BR CPF, US ITIN, UK NINO)",
+        (
+            "national id or tax number (ES DNI/NIE/CIF, FR NIR, DE IdNr, IT codice fiscale, "
+            "MX CURP, BR CPF, US ITIN, UK NINO)"
+        ),
         "DNI 12345678Z.",
     ),
     "pii_secret": (
