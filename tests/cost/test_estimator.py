@@ -90,10 +90,22 @@ def test_usage_needs_prices() -> None:
         CostEstimator().estimate_usage(1, 1, 1, model="gpt-9")
 
 
-def test_tutorial_training_figure_is_cents_not_hundreds() -> None:
-    # 100K training tokens at $0.008 / 1K: the tutorial said $800; it is $0.80 per epoch.
-    per_1m = Decimal("0.008") * 1000
-    assert Decimal(100_000) * per_1m / Decimal(1_000_000) == Decimal("0.8")
+def test_tutorial_training_figure_is_cents_not_hundreds(write_lines: WriteLines) -> None:
+    # the seed's price, $0.008 / 1K training tokens: the tutorial said $800 for 100K tokens
+    path = write_lines([good_example(i) for i in range(10)])
+    est = CostEstimator().estimate_training(path, "gpt-3.5-turbo", n_epochs=1, lifecycle=False)
+    assert est.price_per_1m == Decimal(8)
+    assert est.training_cost == Decimal(est.training_tokens) * Decimal("0.008") / 1000
+    assert est.training_cost / est.training_tokens * 100_000 == Decimal("0.8")  # $0.80
+
+
+def test_default_epochs_count_only_the_examples_that_are_counted(write_lines: WriteLines) -> None:
+    lines: list[Any] = [good_example(i) for i in range(11)]
+    lines.append({"messages": [{"role": "user", "content": "no answer"}]})  # skipped
+    est = CostEstimator().estimate_training(write_lines(lines), "gpt-4o-mini", lifecycle=False)
+    assert (est.n_examples, est.n_skipped) == (11, 1)
+    assert est.n_epochs == 9 == default_epochs(11)  # 100 // 11; 100 // 12 would be 8
+    assert est.training_tokens == est.billed_tokens_per_epoch * 9
 
 
 def test_training_estimate_prices_capped_tokens_times_epochs(write_lines: WriteLines) -> None:
