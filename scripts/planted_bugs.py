@@ -61,7 +61,7 @@ BUGS: dict[str, Bug] = {
     ),
     "backoff_not_growing": Bug(
         "finetune_kit/jobs/_core.py",
-        "self.initial * 2 ** (state.attempt_number - 1)",
+        "self.initial * 2.0 ** (state.attempt_number - 1)",
         "self.initial",
         (f"{CLIENT}::test_backoff_doubles_with_jitter_inside_its_bounds",),
     ),

@@ -231,7 +231,7 @@ class RetryPolicy:
         after = retry_after(exc)
         if after is not None:
             return min(after, self.max_retry_after)
-        backoff = self.initial * 2 ** (state.attempt_number - 1) + random.uniform(0, JITTER)
+        backoff = self.initial * 2.0 ** (state.attempt_number - 1) + random.uniform(0, JITTER)
         return min(backoff, self.maximum)
 
 
