@@ -70,8 +70,8 @@ BUGS: dict[str, Bug] = {
         "if on_event is not None or job.is_terminal:",
         "if True:",
         (
-            f"{CLIENT}::test_fault_plans_make_exactly_the_requests_they_imply",
-            f"{AZURE}::test_fault_plans_over_azure_urls_make_exactly_the_requests_they_imply",
+            f"{CLIENT}::test_polls_wait_the_poll_interval_and_are_recorded",
+            "tests/jobs/test_core.py::test_wait_polls_at_the_interval_and_reads_events_once_at_the_end",
         ),
     ),
     "one_retry_too_many": Bug(
@@ -82,8 +82,8 @@ BUGS: dict[str, Bug] = {
     ),
     "epochs_over_all_examples": Bug(
         "finetune_kit/cost/estimator.py",
-        "default_epochs(n)",
-        "default_epochs(result.state.n_examples)",
+        "epochs = n_epochs if n_epochs is not None else default_epochs(n)",
+        "epochs = n_epochs if n_epochs is not None else default_epochs(result.state.n_examples)",
         (
             "tests/cost/test_estimator.py::test_default_epochs_count_only_the_examples_that_are_counted",
         ),

@@ -14,6 +14,7 @@ import pytest
 
 from conftest import GOOD, good_example
 from emulator_helpers import (
+    EVENTS,
     FAULT_PLANS,
     FILES,
     JOB,
@@ -263,7 +264,9 @@ def test_polls_wait_the_poll_interval_and_are_recorded(kind: str, train_file: Pa
 
         final = run("wait", job, on_poll=tick)
         assert final.status == "succeeded"
-        assert request_log(emu)["GET", JOB] == polls["n"] > 1
+        log = request_log(emu)
+        assert log["GET", JOB] == polls["n"] > 1
+        assert log["GET", EVENTS] == clean_run_log(emu, job.id)["GET", EVENTS]  # at the end only
     waits = recorded_waits()
     assert [w.seconds for w in waits] == [30.0] * (polls["n"] - 1)
     assert {(w.reason, w.request, w.attempt) for w in waits} == {("poll", None, 0)}
