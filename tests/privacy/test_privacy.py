@@ -267,10 +267,45 @@ def test_luhn_doubles_every_second_digit_from_the_right() -> None:
 
 
 def test_the_check_digit_made_for_a_body_is_the_only_valid_one() -> None:
-    for body in ("411111111111111", "7992739871", "3782822463100", "6011"):
+    for body in ("411111111111111", "7992739871", "3782822463100", "6011", "510510510510510"):
         digit = det._luhn_digit(body)
         assert det.luhn_ok(body + digit)
         assert [d for d in "0123456789" if det.luhn_ok(body + d)] == [digit]
+
+
+def _card(prefix: str, length: int) -> str:
+    return (prefix + "0" * length)[:length]
+
+
+@pytest.mark.parametrize(
+    ("prefix", "length", "ok"),
+    [
+        *[("4", n, n in (13, 16, 19)) for n in (12, 13, 14, 15, 16, 17, 18, 19, 20)],  # Visa
+        *[(str(p), 16, True) for p in (51, 53, 55)],  # Mastercard
+        ("51", 15, False),
+        ("55", 17, False),
+        *[(str(p), n, True) for p in (50, 56, 57, 58) for n in (12, 16, 19)],  # Maestro
+        ("59", 16, False),
+        *[(p, 15, True) for p in ("34", "37")],  # American Express
+        *[(p, 16, False) for p in ("34", "37")],
+        ("35", 15, False),
+        *[(p, n, True) for p in ("300", "303", "305", "36", "38", "39") for n in (14, 19)],
+        *[(p, 13, False) for p in ("300", "305", "36", "38", "39")],  # Diners Club
+        ("306", 16, False),
+        ("37", 14, False),
+        *[(p, n, True) for p in ("3528", "3550", "3589") for n in (16, 19)],  # JCB
+        ("3528", 15, False),
+        *[(p, 16, False) for p in ("3527", "3590")],
+        *[(p, 16, True) for p in ("2200", "2204", "2221", "2500", "2720")],  # Mir, Mastercard 2
+        *[(p, 16, False) for p in ("2205", "2220", "2721")],
+        ("2221", 15, False),
+        ("2221", 17, False),
+        *[("6", n, n >= 16) for n in (15, 16, 19)],  # Discover, UnionPay, ...
+        *[(p, 16, False) for p in ("1", "7", "8", "9", "0")],
+    ],
+)
+def test_card_brands_and_their_lengths(prefix: str, length: int, ok: bool) -> None:
+    assert det._card_brand_ok(_card(prefix, length)) is ok
 
 
 # Public IBAN examples (the IBAN registry's example of each country), all digit classes:
