@@ -78,6 +78,15 @@ EQUIVALENT: dict[str, str] = {
         "`missing_ok=None`: the temporary file always exists when the error branch removes it"
     ),
     "finetune_kit._io.x__atomic_write__mutmut_62": "`missing_ok=False`: same as mutant 61",
+    "finetune_kit.privacy.detectors.x_luhn_ok__mutmut_14": (
+        "`d >= 9` for `d > 9` on a doubled digit: a doubled digit is even, never 9"
+    ),
+    "finetune_kit.privacy.detectors.x_luhn_ok__mutmut_20": (
+        "`total -= d`: -total is a multiple of 10 exactly when total is"
+    ),
+    "finetune_kit.privacy.detectors.x_dni_ok__mutmut_26": (
+        "`rindex` for `index` in 'XYZ': each letter occurs once"
+    ),
 }
 
 _LINE = re.compile(r"^\s*(?P<name>\S+__mutmut_\d+): (?P<status>.+?)\s*$")
