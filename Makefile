@@ -10,7 +10,7 @@ ifneq ($(wildcard ../shared/tiktoken_cache),)
 export TIKTOKEN_CACHE_DIR ?= $(abspath ../shared/tiktoken_cache)
 endif
 
-.PHONY: demo test lint typecheck docs docs-serve check clean
+.PHONY: demo test lint typecheck docs docs-serve check clean mutation
 
 DEMO_STAMP := $(VENV)/.installed-demo
 
@@ -40,6 +40,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/python scripts/check_tests.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict finetune_kit
@@ -52,5 +53,15 @@ docs-serve: $(STAMP)
 
 check: test lint typecheck docs
 
+MUTATION_STAMP := $(VENV)/.installed-mutation
+
+$(MUTATION_STAMP): pyproject.toml | $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,mutation]'
+	touch $(MUTATION_STAMP)
+
+## mutation: mutation testing of the money and data modules (slow: not in CI); GROUPS="io pii"
+mutation: $(MUTATION_STAMP)
+	$(BIN)/python scripts/mutation.py $(GROUPS)
+
 clean:
-	rm -rf $(VENV) site .mypy_cache .ruff_cache .pytest_cache demo-output
+	rm -rf $(VENV) site .mypy_cache .ruff_cache .pytest_cache demo-output mutants

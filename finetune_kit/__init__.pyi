@@ -61,7 +61,9 @@ from finetune_kit.export.fidelity import (
     FidelityReport as FidelityReport,
 )
 from finetune_kit.jobs._core import (
+    RecordedWait as RecordedWait,
     RetryPolicy as RetryPolicy,
+    recorded_waits as recorded_waits,
     set_testing as set_testing,
 )
 from finetune_kit.jobs.archive import (

@@ -12,12 +12,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import random
 import re
 import time
 from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import openai
 from tenacity import (
@@ -26,7 +27,6 @@ from tenacity import (
     retry_if_exception,
     stop_after_attempt,
     stop_after_delay,
-    wait_exponential_jitter,
 )
 
 from finetune_kit.errors import (
@@ -51,6 +51,8 @@ PROCESSING_TIMEOUT = 1800.0
 """Default longest wait, in seconds, for an uploaded file to be processed."""
 FILES_API_LIMIT = 512 * 1024 * 1024
 """Largest file the Files API takes; larger ones go through the Uploads API in parts."""
+JITTER = 1.0
+"""Most seconds of random jitter added to each backoff."""
 _MAX_METADATA_PAIRS = 16
 _SECRET = re.compile(r"\b(sk-[A-Za-z0-9_\-*]{4})[A-Za-z0-9_\-*]{8,}")
 
@@ -80,9 +82,16 @@ class Call:
 
 @dataclass(frozen=True)
 class Sleep:
-    """Wait ``seconds`` (instant while [`set_testing`][finetune_kit.set_testing] is on)."""
+    """Wait ``seconds`` (recorded, not slept, while [`set_testing`][finetune_kit.set_testing]).
+
+    ``reason`` is ``"retry"`` for a retry policy's wait (``cause`` is the error retried and
+    ``attempt`` the number of the attempt that failed) or ``"poll"`` between two polls.
+    """
 
     seconds: float
+    reason: Literal["retry", "poll"] = "poll"
+    cause: BaseException | None = None
+    attempt: int = 0
 
 
 @dataclass(frozen=True)
@@ -101,20 +110,90 @@ Plan = Generator[Step, Any, T]
 _TESTING = {"on": False}
 
 
-def set_testing(on: bool = True) -> None:
-    """Make every retry wait and poll sleep instant (for tests of your own pipelines).
+@dataclass(frozen=True)
+class RecordedWait:
+    """A wait the job engine asked for while [`set_testing`][finetune_kit.set_testing] was on.
 
-    Like ``stamina.set_testing``: one call, no monkeypatching of ``time.sleep``.
+    Returned by [`recorded_waits`][finetune_kit.recorded_waits]: tests assert on the waits
+    instead of sleeping them.
+
+    Attributes:
+        seconds: How long the engine would have slept.
+        reason: ``"retry"`` (a retry policy's wait before the next attempt) or ``"poll"``
+            (between two polls of a file being processed or of a job).
+        attempt: For retries, the number of the attempt that failed (1 for the first try);
+            0 for polls.
+        status_code: HTTP status of the error that was retried (``None`` for a connection
+            error and for polls).
+        retry_after: Seconds the server asked for in ``Retry-After`` / ``retry-after-ms``
+            (``None`` when it sent neither).
+        request: The request that failed, e.g. ``"POST /v1/files"`` (``None`` for polls).
+    """
+
+    seconds: float
+    reason: Literal["retry", "poll"]
+    attempt: int = 0
+    status_code: int | None = None
+    retry_after: float | None = None
+    request: str | None = None
+
+
+_RECORDED: list[RecordedWait] = []
+
+
+def set_testing(on: bool = True) -> None:
+    """Make every retry wait and poll sleep instant, and record them (for tests).
+
+    Like ``stamina.set_testing``: one call, no monkeypatching of ``time.sleep``. While it is
+    on, nothing sleeps; each wait the engine asks for is appended to
+    [`recorded_waits`][finetune_kit.recorded_waits] instead. Every call clears that record.
 
     Args:
-        on: True to switch waits off, False to restore them.
+        on: True to switch waits off (and start recording), False to restore them.
     """
     _TESTING["on"] = on
+    _RECORDED.clear()
 
 
 def is_testing() -> bool:
     """True while [`set_testing`][finetune_kit.set_testing] is on."""
     return _TESTING["on"]
+
+
+def recorded_waits() -> list[RecordedWait]:
+    """The waits asked for since the last [`set_testing`][finetune_kit.set_testing] call.
+
+    Oldest first; empty while testing is off (real waits are slept, not recorded).
+
+    Examples:
+        ```py
+        from finetune_kit import recorded_waits, set_testing
+
+        set_testing(True)
+        ...  # run a job client against the emulator with a 429 fault
+        assert [w.seconds for w in recorded_waits() if w.reason == "retry"] == [2.0]
+        ```
+    """
+    return list(_RECORDED)
+
+
+def sleep_for(step: Sleep) -> float:
+    """Seconds a driver really sleeps for ``step``: 0 while testing, the wait then recorded."""
+    if not is_testing():
+        return step.seconds
+    exc = step.cause
+    request = getattr(exc, "request", None)
+    _RECORDED.append(
+        RecordedWait(
+            seconds=step.seconds,
+            reason=step.reason,
+            attempt=step.attempt,
+            status_code=getattr(exc, "status_code", None),
+            retry_after=retry_after(exc),
+            request=f"{request.method} {request.url.path}" if request is not None else None,
+        )
+    )
+    return 0.0
 
 
 @dataclass(frozen=True)
@@ -124,7 +203,7 @@ class RetryPolicy:
     Attributes:
         attempts: Most attempts per operation (the first try included).
         deadline: Most seconds to keep retrying one operation.
-        initial: First backoff in seconds (then doubling, with jitter).
+        initial: First backoff in seconds (then doubling, plus up to 1 s of random jitter).
         maximum: Longest single backoff in seconds.
         max_retry_after: Longest ``Retry-After`` the server may ask for that is honoured.
     """
@@ -146,14 +225,14 @@ class RetryPolicy:
         )
 
     def _wait(self, state: RetryCallState) -> float:
-        if is_testing():
-            return 0.0
+        # Retry-After (capped), else initial * 2**(n-1) plus up to JITTER seconds after the
+        # n-th failed attempt, at most `maximum` (tenacity's wait_exponential_jitter formula)
         exc = state.outcome.exception() if state.outcome else None
         after = retry_after(exc)
         if after is not None:
             return min(after, self.max_retry_after)
-        backoff = wait_exponential_jitter(initial=self.initial, max=self.maximum)
-        return float(backoff(state))
+        backoff = self.initial * 2.0 ** (state.attempt_number - 1) + random.uniform(0, JITTER)
+        return min(backoff, self.maximum)
 
 
 def retry_after(exc: BaseException | None) -> float | None:
@@ -190,11 +269,17 @@ def is_retryable(exc: BaseException) -> bool:
 def retried(policy: RetryPolicy, attempt: Callable[[], Plan[T]]) -> Plan[T]:
     """Run the plan made by ``attempt`` with retries; each retry starts the plan afresh."""
     sleeps: list[float] = []
+    failed: BaseException | None = None
     for tries in policy.retrying(sleeps):
         if sleeps:
-            yield Sleep(sleeps.pop())
+            number = tries.retry_state.attempt_number - 1
+            yield Sleep(sleeps.pop(), reason="retry", cause=failed, attempt=number)
         with tries:
-            return (yield from attempt())
+            try:
+                return (yield from attempt())
+            except Exception as exc:
+                failed = exc
+                raise
     raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
 
 
@@ -426,7 +511,7 @@ def upload_plan(
                 hint="the upload itself succeeded; check `client.files.retrieve` later, or "
                 "upload with wait=False",
             )
-        yield Sleep(0.0 if is_testing() else poll_interval)
+        yield Sleep(poll_interval)
         try:
             retrieve = Call("files.retrieve", {"file_id": obj.id})
             obj = yield from retried(policy, functools.partial(_one, retrieve))
@@ -678,4 +763,4 @@ def wait_plan(
         delay = poll_interval
         if timeout is not None:
             delay = min(delay, max(0.0, timeout - (now() - start)))
-        yield Sleep(0.0 if is_testing() else delay)
+        yield Sleep(delay)

@@ -39,7 +39,7 @@ from finetune_kit.errors import (
     ValidationFailed,
 )
 from finetune_kit.jobs import _core as core
-from finetune_kit.jobs._core import RetryPolicy, set_testing
+from finetune_kit.jobs._core import RecordedWait, RetryPolicy, recorded_waits, set_testing
 from finetune_kit.jobs.metrics import metrics_from_events, parse_result_file
 from finetune_kit.jobs.models import Checkpoint, FileRef, Job, JobEvent
 from finetune_kit.lifecycle import warn_lifecycle
@@ -53,7 +53,14 @@ if TYPE_CHECKING:
     from finetune_kit.jobs.archive import ArchiveReport, ProgressCallback
     from finetune_kit.validation.engine import Method
 
-__all__ = ["AsyncJobClient", "JobClient", "RetryPolicy", "set_testing"]
+__all__ = [
+    "AsyncJobClient",
+    "JobClient",
+    "RecordedWait",
+    "RetryPolicy",
+    "recorded_waits",
+    "set_testing",
+]
 
 T = TypeVar("T")
 C = TypeVar("C", openai.OpenAI, openai.AsyncOpenAI)
@@ -439,7 +446,7 @@ class JobClient(_Base[openai.OpenAI]):
             result, error = None, None
             try:
                 if isinstance(step, core.Sleep):
-                    time.sleep(step.seconds)
+                    time.sleep(core.sleep_for(step))
                 elif isinstance(step, core.Run):
                     result = step.func()
                 else:
@@ -750,7 +757,7 @@ class AsyncJobClient(_Base[openai.AsyncOpenAI]):
             result, error = None, None
             try:
                 if isinstance(step, core.Sleep):
-                    await asyncio.sleep(step.seconds)
+                    await asyncio.sleep(core.sleep_for(step))
                 elif isinstance(step, core.Run):
                     result = await asyncio.to_thread(step.func)
                 else:

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import good_example
-from finetune_kit import set_testing
+from finetune_kit import CostEstimator, set_testing
 from finetune_kit.cli import app
 from finetune_kit.testing import Emulator
 
@@ -72,7 +72,10 @@ def test_train_wait_json_prints_succeeded_and_an_ft_model(emu: Emulator, sample:
         "estimated_cost",
         "error",
     }
-    assert isinstance(data["estimated_cost"], float) and data["estimated_cost"] > 0
+    expected = CostEstimator().estimate_training(sample, MODEL, lifecycle=False)
+    assert data["estimated_cost"] == float(round(expected.training_cost, 6))
+    assert data["currency"] == "USD"
+    assert data["trained_tokens"] is not None and data["trained_tokens"] > 0
 
 
 def test_failed_job_exits_non_zero_with_openais_message(emu: Emulator, sample: Path) -> None:

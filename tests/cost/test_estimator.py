@@ -90,10 +90,78 @@ def test_usage_needs_prices() -> None:
         CostEstimator().estimate_usage(1, 1, 1, model="gpt-9")
 
 
-def test_tutorial_training_figure_is_cents_not_hundreds() -> None:
-    # 100K training tokens at $0.008 / 1K: the tutorial said $800; it is $0.80 per epoch.
-    per_1m = Decimal("0.008") * 1000
-    assert Decimal(100_000) * per_1m / Decimal(1_000_000) == Decimal("0.8")
+def test_usage_checks_name_the_bad_argument() -> None:
+    usage = CostEstimator().estimate_usage
+    for args, kwargs, message in [
+        ((-1, 1, 1), {}, "input_tokens must be >= 0, not -1"),
+        ((1, -2, 1), {}, "output_tokens must be >= 0, not -2"),
+        ((1, 1, -3), {}, "requests_per_day must be >= 0, not -3"),
+        ((5, 1, 1), {"cached_input_tokens": -4}, "cached_input_tokens must be >= 0, not -4"),
+        ((1, 1, 1, 0), {}, "days must be at least 1, not 0"),
+        ((5, 1, 1), {"cached_input_tokens": 6}, "cached_input_tokens cannot exceed input_tokens"),
+    ]:
+        with pytest.raises(ConfigError) as info:
+            usage(*args, input_per_1m=1, output_per_1m=1, **kwargs)
+        assert info.value.message == message
+    with pytest.raises(ConfigError) as info:
+        usage(1, 1, 1, output_per_1m=1)
+    assert info.value.message == (
+        "no inference price: give a model from the price table or both the input and output prices"
+    )
+    assert (
+        info.value.hint == "CLI: --model MODEL, or --input-price-per-1k and --output-price-per-1k"
+    )
+    est = usage(0, 0, 0, days=1, input_per_1m=1, output_per_1m=1)  # zero is allowed
+    assert (est.cost_per_request, est.period_cost) == (0, 0)
+
+
+def test_usage_prices_cached_input_at_its_own_price_or_the_input_price() -> None:
+    usage = CostEstimator().estimate_usage
+    est = usage(1_000_000, 0, 2, 3, input_per_1m=4, output_per_1m=9, cached_input_per_1m=1)
+    assert (est.cached_input_tokens, est.cached_input_per_1m) == (0, None)
+    assert (est.cost_per_request, est.daily_cost, est.period_cost) == (4, 8, 24)
+    cached = usage(
+        1_000_000,
+        0,
+        1,
+        input_per_1m=4,
+        output_per_1m=9,
+        cached_input_tokens=250_000,
+        cached_input_per_1m=1,
+    )
+    assert cached.cost_per_request == Decimal(3) + Decimal("0.25")
+    assert (cached.cached_input_tokens, cached.cached_input_per_1m) == (250_000, 1)
+    no_cached_price = usage(
+        1_000_000, 0, 1, input_per_1m=4, output_per_1m=9, cached_input_tokens=250_000
+    )
+    assert no_cached_price.cost_per_request == 4  # billed at the input price
+    assert no_cached_price.cached_input_per_1m == 4
+    table = usage(1_000_000, 0, 1, model="gpt-4o-mini", cached_input_tokens=1_000_000)
+    assert table.cost_per_request == table.cached_input_per_1m == Decimal("0.15")
+    assert (table.model, table.currency, table.output_tokens) == (
+        "gpt-4o-mini-2024-07-18",
+        "USD",
+        0,
+    )
+    assert table.prices_as_of is not None and est.prices_as_of is None
+
+
+def test_tutorial_training_figure_is_cents_not_hundreds(write_lines: WriteLines) -> None:
+    # the seed's price, $0.008 / 1K training tokens: the tutorial said $800 for 100K tokens
+    path = write_lines([good_example(i) for i in range(10)])
+    est = CostEstimator().estimate_training(path, "gpt-3.5-turbo", n_epochs=1, lifecycle=False)
+    assert est.price_per_1m == Decimal(8)
+    assert est.training_cost == Decimal(est.training_tokens) * Decimal("0.008") / 1000
+    assert est.training_cost / est.training_tokens * 100_000 == Decimal("0.8")  # $0.80
+
+
+def test_default_epochs_count_only_the_examples_that_are_counted(write_lines: WriteLines) -> None:
+    lines: list[Any] = [good_example(i) for i in range(11)]
+    lines.append({"messages": [{"role": "user", "content": "no answer"}]})  # skipped
+    est = CostEstimator().estimate_training(write_lines(lines), "gpt-4o-mini", lifecycle=False)
+    assert (est.n_examples, est.n_skipped) == (11, 1)
+    assert est.n_epochs == 9 == default_epochs(11)  # 100 // 11; 100 // 12 would be 8
+    assert est.training_tokens == est.billed_tokens_per_epoch * 9
 
 
 def test_training_estimate_prices_capped_tokens_times_epochs(write_lines: WriteLines) -> None:

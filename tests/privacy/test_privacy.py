@@ -216,9 +216,172 @@ def test_card_preview_shows_only_the_last_four_digits() -> None:
     assert scan_text("4242-4242-4242-4242")[0].preview == "**** **** **** 4242"
 
 
+# Public test vectors: Luhn's worked example and the card networks' published test numbers.
+LUHN_VALID = [
+    "79927398713",  # the textbook example
+    "4111111111111111",  # Visa
+    "4012888888881881",  # Visa
+    "4222222222222",  # Visa, 13 digits
+    "5555555555554444",  # Mastercard
+    "5105105105105100",  # Mastercard
+    "2223003122003222",  # Mastercard 2-series
+    "378282246310005",  # American Express
+    "371449635398431",  # American Express
+    "6011111111111117",  # Discover
+    "6011000990139424",  # Discover
+    "30569309025904",  # Diners Club
+    "38520000023237",  # Diners Club
+    "3530111333300000",  # JCB
+    "3566002020360505",  # JCB
+    "6200000000000005",  # UnionPay
+    "0",
+    "18",
+    "59",
+]
+
+
 def test_luhn_checksum() -> None:
     assert det.luhn_ok("4242424242424242")
     assert not det.luhn_ok("4242424242424241")
+
+
+@pytest.mark.parametrize("number", LUHN_VALID)
+def test_luhn_accepts_public_test_numbers_and_catches_every_single_digit_error(
+    number: str,
+) -> None:
+    assert det.luhn_ok(number)
+    for i, digit in enumerate(number):  # Luhn catches any one wrong digit, in any position
+        for other in "0123456789":
+            if other != digit:
+                wrong = number[:i] + other + number[i + 1 :]
+                assert not det.luhn_ok(wrong), wrong
+
+
+def test_luhn_doubles_every_second_digit_from_the_right() -> None:
+    # every digit class in a doubled position: d -> 2d, minus 9 from 5 on (5->1, ..., 9->9)
+    for d in range(10):
+        check = (10 - (2 * d - 9 * (d >= 5)) % 10) % 10
+        assert det.luhn_ok(f"{d}{check}"), (d, check)
+        assert not det.luhn_ok(f"{d}{(check + 5) % 10}")
+    assert det.luhn_ok("00") and det.luhn_ok("000") and not det.luhn_ok("01")
+
+
+def test_the_check_digit_made_for_a_body_is_the_only_valid_one() -> None:
+    for body in ("411111111111111", "7992739871", "3782822463100", "6011", "510510510510510"):
+        digit = det._luhn_digit(body)
+        assert det.luhn_ok(body + digit)
+        assert [d for d in "0123456789" if det.luhn_ok(body + d)] == [digit]
+
+
+def _card(prefix: str, length: int) -> str:
+    return (prefix + "0" * length)[:length]
+
+
+@pytest.mark.parametrize(
+    ("prefix", "length", "ok"),
+    [
+        *[("4", n, n in (13, 16, 19)) for n in (12, 13, 14, 15, 16, 17, 18, 19, 20)],  # Visa
+        *[(str(p), 16, True) for p in (51, 53, 55)],  # Mastercard
+        ("51", 15, False),
+        ("55", 17, False),
+        *[(str(p), n, True) for p in (50, 56, 57, 58) for n in (12, 16, 19)],  # Maestro
+        ("59", 16, False),
+        *[(p, 15, True) for p in ("34", "37")],  # American Express
+        *[(p, 16, False) for p in ("34", "37")],
+        ("35", 15, False),
+        *[(p, n, True) for p in ("300", "303", "305", "36", "38", "39") for n in (14, 19)],
+        *[(p, 13, False) for p in ("300", "305", "36", "38", "39")],  # Diners Club
+        ("306", 16, False),
+        ("37", 14, False),
+        *[(p, n, True) for p in ("3528", "3550", "3589") for n in (16, 19)],  # JCB
+        ("3528", 15, False),
+        *[(p, 16, False) for p in ("3527", "3590")],
+        *[(p, 16, True) for p in ("2200", "2204", "2221", "2500", "2720")],  # Mir, Mastercard 2
+        *[(p, 16, False) for p in ("2205", "2220", "2721")],
+        ("2221", 15, False),
+        ("2221", 17, False),
+        *[("6", n, n >= 16) for n in (15, 16, 19)],  # Discover, UnionPay, ...
+        *[(p, 16, False) for p in ("1", "7", "8", "9", "0")],
+    ],
+)
+def test_card_brands_and_their_lengths(prefix: str, length: int, ok: bool) -> None:
+    assert det._card_brand_ok(_card(prefix, length)) is ok
+
+
+# Public IBAN examples (the IBAN registry's example of each country), all digit classes:
+# digits 0-9 and letters A-Z (10-35) in the bank codes.
+IBAN_VALID = [
+    "GB82WEST12345698765432",
+    "DE89370400440532013000",
+    "FR1420041010050500013M02606",
+    "NL91ABNA0417164300",
+    "BE68539007547034",
+    "CH9300762011623852957",
+    "ES9121000418450200051332",
+    "IT60X0542811101000000123456",
+    "NO9386011117947",
+    "AT611904300234573201",
+    "PL61109010140000071219812874",
+    "SE4550000000058398257466",
+    "MT84MALT011000012345MTLCAST001S",
+    "LC55HEMM000100010012001200023015",
+    "KW81CBKU0000000000001234560101",
+]
+
+
+@pytest.mark.parametrize("iban", IBAN_VALID)
+def test_iban_accepts_registry_examples_and_catches_every_single_character_error(
+    iban: str,
+) -> None:
+    assert det.iban_ok(iban)
+    grouped = " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
+    assert det.iban_ok(grouped) and det.iban_ok(grouped.lower())
+    digits, letters = "0123456789", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    for i in range(2, len(iban)):  # mod 97 catches any one wrong digit, or letter, after the
+        for other in digits if iban[i] in digits else letters:  # country code
+            if other != iban[i]:
+                wrong = iban[:i] + other + iban[i + 1 :]
+                assert not det.iban_ok(wrong), wrong
+    assert not det.iban_ok(iban + "0") and not det.iban_ok(iban[:-1])  # the country's length
+    assert not det.iban_ok(iban[:-1] + "-")  # not alphanumeric
+
+
+def test_iban_of_an_unknown_country_or_without_a_country_is_refused() -> None:
+    assert not det.iban_ok("XX82WEST12345698765432")
+    assert not det.iban_ok("8282WEST12345698765432")
+    assert not det.iban_ok("")
+
+
+@pytest.mark.parametrize(
+    ("parts", "ok"),
+    [
+        (("123", "45", "6789"), True),
+        (("001", "01", "0001"), True),
+        (("899", "99", "9999"), True),
+        (("665", "01", "0001"), True),
+        (("667", "01", "0001"), True),
+        (("000", "45", "6789"), False),
+        (("666", "45", "6789"), False),
+        (("900", "45", "6789"), False),
+        (("999", "45", "6789"), False),
+        (("123", "00", "6789"), False),
+        (("123", "45", "0000"), False),
+    ],
+)
+def test_ssn_rules(parts: tuple[str, str, str], ok: bool) -> None:
+    assert det.ssn_ok(*parts) is ok
+
+
+def test_dni_control_letter_for_every_remainder() -> None:
+    letters = "TRWAGMYFPDXBNJZSQVHLCKE"  # the Spanish Interior Ministry's table
+    for r in range(23):
+        number = f"{10_000_000 + r + 23 * 1000:08d}"
+        expected = letters[(10_000_000 + r + 23 * 1000) % 23]
+        assert det.dni_ok(number + expected)
+        assert det.dni_ok(f"{number}-{expected.lower()}")
+        assert not any(det.dni_ok(number + x) for x in letters if x != expected)
+    assert det.dni_ok("X1234567L") and det.dni_ok("Y1234567X") and det.dni_ok("Z1234567R")
+    assert not det.dni_ok("1234567Z") and not det.dni_ok("1234567AZ")
 
 
 def test_ibans_are_checked_by_country_length_and_mod_97() -> None:

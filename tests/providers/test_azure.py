@@ -16,9 +16,10 @@ import openai
 import pytest
 
 from conftest import good_example
-from finetune_kit import ConfigError, JobClient, set_testing
+from emulator_helpers import FAULT_PLANS, FILES, JOBS, clean_run_log, request_log, retries
+from finetune_kit import AsyncJobClient, ConfigError, JobClient, set_testing
 from finetune_kit.providers.azure import ENTRA_SCOPE, azure_client, entra_token_provider, is_azure
-from finetune_kit.testing import Emulator, Fault
+from finetune_kit.testing import Emulator
 
 MODEL = "gpt-4o-mini-2024-07-18"
 FAST: dict[str, Any] = {"http_client": openai.DefaultHttpxClient(verify=False)}  # no CA load
@@ -46,6 +47,21 @@ def no_azure_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+def _to_emulator(request: httpx2.Request, port: int, seen: list[Any]) -> None:
+    """Record an Azure-shaped request as it leaves the SDK, then point it at the emulator."""
+    url = request.url
+    seen.append((request.method, url.path, dict(url.params), request.headers.get("api-key")))
+    path = url.path
+    assert path.startswith("/openai/"), path
+    request.url = url.copy_with(
+        scheme="http", host="127.0.0.1", port=port, path="/v1/" + path[len("/openai/") :]
+    )
+    key = request.headers.pop("api-key", None)
+    if key is not None:
+        request.headers["Authorization"] = f"Bearer {key}"
+    request.headers["host"] = f"127.0.0.1:{port}"
+
+
 class AzureToEmulator(httpx2.BaseTransport):
     """Serve an ``AzureOpenAI`` client from the emulator.
 
@@ -59,23 +75,27 @@ class AzureToEmulator(httpx2.BaseTransport):
         self.seen: list[tuple[str, str, dict[str, str], str | None]] = []
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
-        url = request.url
-        self.seen.append(
-            (request.method, url.path, dict(url.params), request.headers.get("api-key"))
-        )
-        path = url.path
-        assert path.startswith("/openai/"), path
-        request.url = url.copy_with(
-            scheme="http", host="127.0.0.1", port=self.port, path="/v1/" + path[len("/openai/") :]
-        )
-        key = request.headers.pop("api-key", None)
-        if key is not None:
-            request.headers["Authorization"] = f"Bearer {key}"
-        request.headers["host"] = f"127.0.0.1:{self.port}"
+        _to_emulator(request, self.port, self.seen)
         return self.inner.handle_request(request)
 
     def close(self) -> None:
         self.inner.close()
+
+
+class AsyncAzureToEmulator(httpx2.AsyncBaseTransport):
+    """The same for an ``AsyncAzureOpenAI`` client."""
+
+    def __init__(self, emu: Emulator) -> None:
+        self.port = emu.port
+        self.inner = httpx2.AsyncHTTPTransport()
+        self.seen: list[tuple[str, str, dict[str, str], str | None]] = []
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        _to_emulator(request, self.port, self.seen)
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
 
 
 @pytest.fixture
@@ -210,32 +230,60 @@ def test_fixed_token_variable_and_explicit_provider(no_azure_env: None) -> None:
 # -- JobClient over Azure URLs --------------------------------------------------------------
 
 
-def test_job_client_trains_over_azure_urls_without_duplicates(train_file: Path) -> None:
-    faults = [
-        Fault.drop_after(method="POST", path="/files"),
-        Fault.drop_after(method="POST", path="/fine_tuning/jobs"),
-    ]
-    with Emulator(speed=5000, start_time=START, faults=faults) as emu:
+def _azure_run(kind: str, emu: Emulator, train_file: Path) -> tuple[Any, Any, list[Any]]:
+    """Upload, create, train again (reused), let the job end, wait: sync or async over Azure."""
+    azure = {"endpoint": ENDPOINT, "api_version": VERSION, "api_key": "azure-key"}
+    if kind == "sync":
         transport = AzureToEmulator(emu)
-        client = azure_client(
-            endpoint=ENDPOINT,
-            api_version=VERSION,
-            api_key="azure-key",
-            http_client=httpx2.Client(transport=transport),
-        )
+        client = azure_client(**azure, http_client=httpx2.Client(transport=transport))
         jobs = JobClient(client, poll_interval=0.01)
-        job = jobs.train(train_file, MODEL, suffix="azure", wait=False)
+        ref = jobs.upload(train_file, wait=False)
+        emu.advance(5)
+        job = jobs.create_job(ref, MODEL, suffix="azure")
         again = jobs.train(train_file, MODEL, suffix="azure", wait=False)
+        emu.advance(3600)
         final = jobs.wait(job, timeout=30)
         client.close()
+        return job, (again, final), transport.seen
 
-    assert again.id == job.id and again.reused
-    assert final.succeeded and final.fine_tuned_model
-    assert len(emu.state.list_files(purpose="fine-tune")) == 1
-    assert len(emu.state.list_jobs()) == 1
-    assert transport.seen, "no request went through the Azure transport"
-    for _method, path, params, key in transport.seen:
+    async def scenario() -> tuple[Any, Any, list[Any]]:
+        transport = AsyncAzureToEmulator(emu)
+        client = azure_client(
+            **azure, async_=True, http_client=httpx2.AsyncClient(transport=transport)
+        )
+        jobs = AsyncJobClient(client, poll_interval=0.01)
+        ref = await jobs.upload(train_file, wait=False)
+        emu.advance(5)
+        job = await jobs.create_job(ref, MODEL, suffix="azure")
+        again = await jobs.train(train_file, MODEL, suffix="azure", wait=False)
+        emu.advance(3600)
+        final = await jobs.wait(job, timeout=30)
+        await client.close()
+        return job, (again, final), transport.seen
+
+    return asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("plan", list(FAULT_PLANS), ids=list(FAULT_PLANS))
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_fault_plans_over_azure_urls_make_exactly_the_requests_they_imply(
+    kind: str, plan: str, train_file: Path
+) -> None:
+    scenario = FAULT_PLANS[plan]
+    with Emulator(manual_clock=True, start_time=START, faults=scenario.faults) as emu:
+        job, (again, final), seen = _azure_run(kind, emu, train_file)
+        assert again.id == job.id and again.reused
+        assert final.succeeded and final.fine_tuned_model
+        assert len(emu.state.list_files(purpose="fine-tune")) == 1
+        assert len(emu.state.list_jobs()) == 1
+        # the second train only looked: one list of files, one list of jobs
+        expected = clean_run_log(emu, job.id, scenario.extra)
+        expected.update({("GET", FILES): 1, ("GET", JOBS): 1})
+        assert request_log(emu) == expected
+    assert retries() == scenario.retries
+    assert len(seen) == sum(expected.values())  # each request went through the Azure transport
+    for _method, path, params, key in seen:
         assert path.startswith("/openai/") and "/deployments/" not in path
         assert params.get("api-version") == VERSION
         assert key == "azure-key"
-    assert ("POST", "/openai/fine_tuning/jobs") in {(m, p) for m, p, _, _ in transport.seen}
+    assert ("POST", "/openai/fine_tuning/jobs") in {(m, p) for m, p, _, _ in seen}

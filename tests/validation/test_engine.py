@@ -192,11 +192,18 @@ def test_a_crashing_rule_becomes_a_finding_not_a_crash() -> None:
 
 
 def test_remove_rule_disables_a_builtin_rule() -> None:
+    examples = [
+        {"messages": [{"role": "user", "content": "x"}]},
+        {"messages": [{"role": "wizard", "content": "x"}, {"role": "assistant", "content": "y"}]},
+    ]
+    before = {f.code for f in Validator().validate(examples).findings}
+    assert {"missing_assistant_message", "unknown_role", "too_few_examples"} <= before
     validator = Validator()
     validator.remove_rule("too_few_examples")  # file-level codes are not rules: still reported
     validator.remove_rule("missing_assistant_message")
-    report = validator.validate([{"messages": [{"role": "user", "content": "x"}]}] * 10)
-    assert "missing_assistant_message" not in {f.code for f in report.findings}
+    after = {f.code for f in validator.validate(examples).findings}
+    assert after == before - {"missing_assistant_message"}  # the other rules still run
+    assert "missing_assistant_message" in {r.code for r in Validator().rules}  # per validator
 
 
 def test_globally_registered_rule_applies_to_validate(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -286,11 +293,59 @@ def test_no_input_line_crashes_the_validator(lines: list[bytes | str]) -> None:
         assert f.code and f.message and f.hint
 
 
-@settings(max_examples=300)
-@given(value=JSON_VALUES)
+_TEXT = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=12
+).filter(lambda t: t.strip() == t != "")  # blank content is an error of its own
+_CONTENT = st.one_of(
+    _TEXT,
+    st.lists(
+        st.fixed_dictionaries({"type": st.just("text"), "text": _TEXT}), min_size=1, max_size=2
+    ),
+)
+_MESSAGE = st.fixed_dictionaries(
+    {"role": st.sampled_from(["system", "user", "assistant"]), "content": _CONTENT},
+    optional={"name": st.from_regex(r"[A-Za-z_]{1,8}", fullmatch=True)},
+)
+_ANSWER = st.fixed_dictionaries(
+    {"role": st.just("assistant"), "content": _CONTENT},
+    optional={"weight": st.sampled_from([0, 1])},
+)
+CLEAN_CHAT = st.builds(
+    lambda head, answer: {"messages": [*head, answer]},
+    st.lists(_MESSAGE, min_size=1, max_size=4).filter(lambda ms: ms[0]["role"] != "assistant"),
+    _ANSWER,
+)
+"""Chat examples that no raw rule objects to: roles, text parts, names and weights mixed."""
+
+
+def _probing_validator() -> tuple[Validator, list[Any]]:
+    seen: list[Any] = []
+    validator = Validator(min_examples=0)
+    validator.add_rule(
+        lambda example, ctx: seen.append(example) or [], code="typed_probe", hint="h"
+    )
+    return validator, seen
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(value=CLEAN_CHAT | JSON_VALUES)
 def test_structurally_clean_objects_always_build_typed_models(value: Any) -> None:
     """If no raw rule reports an error, the typed model accepts the example (no schema_error)."""
-    if not isinstance(value, dict):
-        return
-    report = Validator(min_examples=0).validate([value])
+    validator, seen = _probing_validator()
+    report = validator.validate([value])
     assert "schema_error" not in {f.code for f in report.findings}
+    if report.ok:  # clean: a typed rule ran on the typed example
+        assert len(seen) == 1
+        assert [m.role for m in seen[0].messages] == [m["role"] for m in value["messages"]]
+    else:
+        assert seen == []
+
+
+@settings(max_examples=50, deadline=None)
+@given(value=CLEAN_CHAT)
+def test_generated_clean_examples_are_clean(value: dict[str, Any]) -> None:
+    """The clean case above does occur: every generated clean example reaches typed rules."""
+    validator, seen = _probing_validator()
+    report = validator.validate([value])
+    assert report.findings == [] or all(f.severity == "warning" for f in report.findings)
+    assert len(seen) == 1

@@ -1,0 +1,163 @@
+"""Mutation testing of the modules whose bugs cost users money or data (``make mutation``).
+
+mutmut copies the package into ``mutants/``, plants one small bug (a *mutant*) at a time and
+runs the tests that reach it: a mutant no test catches has *survived*. This script runs mutmut
+one group of functions at a time and prints each group's score::
+
+    python scripts/mutation.py            # every group (an hour or more on two cores)
+    python scripts/mutation.py io pii     # some groups
+    python scripts/mutation.py --report   # scores of what has run, without running anything
+
+Surviving mutants judged equivalent (no behaviour can tell them from the original) are listed in
+``EQUIVALENT`` with the reason; the score is given with and without them. The figures and the
+list are recorded in docs/testing.md (contributors' section). Not part of CI: too slow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import re
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MUTMUT = [sys.executable, "-m", "mutmut"]
+
+# group -> mutant name globs (mutmut names functions x_<name>, methods xǁClassǁ<name>)
+GROUPS: dict[str, list[str]] = {
+    "io": ["finetune_kit._io.*"],
+    "pii": [
+        f"finetune_kit.privacy.detectors.{name}__mutmut_*"
+        for name in (
+            "x_luhn_ok",
+            "x__luhn_digit",
+            "x__card_brand_ok",
+            "x_iban_ok",
+            "x_ssn_ok",
+            "x_dni_ok",
+        )
+    ],
+    "cost": [
+        f"finetune_kit.cost.estimator.{name}__mutmut_*"
+        for name in (
+            "x_default_epochs",
+            "x__pick",
+            "x__money",
+            "x__merge",
+            "xǁCostEstimatorǁ_price",
+            "xǁCostEstimatorǁestimate_training",
+            "xǁCostEstimatorǁestimate_usage",
+        )
+    ],
+    "tokens": ["finetune_kit.tokens.counting.*"],
+    "jobs": ["finetune_kit.jobs._core.*"],
+}
+
+# mutant -> why no test can tell it from the original (judged by reading the diff)
+EQUIVALENT: dict[str, str] = {
+    "finetune_kit._io.x__atomic_write__mutmut_6": (
+        "`str(dest.parent) or True`: a Path's parent is never the empty string ('.' at least)"
+    ),
+    "finetune_kit._io.x__atomic_write__mutmut_7": (
+        "`str(None)` is truthy like `str(dest.parent)` always is: the same branch is taken"
+    ),
+    "finetune_kit._io.x__atomic_write__mutmut_31": (
+        "`os.umask(1)` instead of `os.umask(0)`: only the returned previous mask is used and it "
+        "is restored on the next line"
+    ),
+    "finetune_kit._io.x__atomic_write__mutmut_46": (
+        "text mode without encoding/newline: on POSIX with a UTF-8 locale (CI, this machine) "
+        "the defaults are UTF-8 and '\\n'"
+    ),
+    "finetune_kit._io.x__atomic_write__mutmut_50": "'UTF-8' and 'utf-8' name the same codec",
+    "finetune_kit._io.x__atomic_write__mutmut_58": "same as mutant 46 (no keyword arguments)",
+    "finetune_kit._io.x__atomic_write__mutmut_61": (
+        "`missing_ok=None`: the temporary file always exists when the error branch removes it"
+    ),
+    "finetune_kit._io.x__atomic_write__mutmut_62": "`missing_ok=False`: same as mutant 61",
+    "finetune_kit.privacy.detectors.x_luhn_ok__mutmut_14": (
+        "`d >= 9` for `d > 9` on a doubled digit: a doubled digit is even, never 9"
+    ),
+    "finetune_kit.privacy.detectors.x_luhn_ok__mutmut_20": (
+        "`total -= d`: -total is a multiple of 10 exactly when total is"
+    ),
+    "finetune_kit.privacy.detectors.x_dni_ok__mutmut_26": (
+        "`rindex` for `index` in 'XYZ': each letter occurs once"
+    ),
+}
+
+_LINE = re.compile(r"^\s*(?P<name>\S+__mutmut_\d+): (?P<status>.+?)\s*$")
+KILLED = {"killed", "timeout", "caught by type check", "segfault"}
+
+
+def statuses() -> dict[str, str]:
+    """Every mutant mutmut knows about and its status (``mutmut results --all true``)."""
+    out = subprocess.run(
+        [*MUTMUT, "results", "--all", "true"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    found: dict[str, str] = {}
+    for line in out.splitlines():
+        m = _LINE.match(line)
+        if m:
+            found[m["name"]] = m["status"]
+    return found
+
+
+def report(groups: list[str]) -> int:
+    """Print each group's score; return the number of groups below 90 % (equivalents out)."""
+    known = statuses()
+    below = 0
+    for group in groups:
+        names = [n for n in known if any(fnmatch.fnmatchcase(n, g) for g in GROUPS[group])]
+        tally = Counter(known[n] for n in names)
+        done = [n for n in names if known[n] != "not checked"]
+        killed = sum(1 for n in done if known[n] in KILLED)
+        survived = [n for n in done if known[n] not in KILLED]
+        equivalent = [n for n in survived if n in EQUIVALENT]
+        if not done:
+            print(f"{group:7} not run yet ({len(names)} mutants)")
+            continue
+        raw = killed / len(done)
+        judged = killed / (len(done) - len(equivalent)) if len(done) > len(equivalent) else 1.0
+        below += judged < 0.9
+        print(
+            f"{group:7} {len(done):4} mutants run of {len(names):4}: {killed} killed, "
+            f"{len(survived)} survived ({len(equivalent)} equivalent) -> score {raw:.1%}, "
+            f"{judged:.1%} without the equivalent ones  {dict(tally)}"
+        )
+        for name in survived:
+            why = EQUIVALENT.get(name)
+            print(f"    {'=' if why else '!'} {name}: {known[name]}" + (f" ({why})" if why else ""))
+    return below
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("groups", nargs="*", help=f"some of {', '.join(GROUPS)} (default: all)")
+    parser.add_argument("--report", action="store_true", help="only print the scores")
+    parser.add_argument("--max-children", type=int, default=2, help="parallel test processes")
+    args = parser.parse_args()
+    groups = args.groups or list(GROUPS)
+    unknown = sorted(set(groups) - set(GROUPS))
+    if unknown:
+        parser.error(f"unknown group(s) {', '.join(unknown)}; choose from {', '.join(GROUPS)}")
+    if not args.report:
+        for group in groups:
+            print(f"== mutating {group}", flush=True)
+            subprocess.run(
+                [*MUTMUT, "run", "--max-children", str(args.max_children), *GROUPS[group]],
+                cwd=ROOT,
+                check=False,
+            )
+    return 1 if report(groups) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
