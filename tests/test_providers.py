@@ -50,7 +50,7 @@ def test_facts_name_every_capability_each_adapter_lacks_consistently() -> None:
 
 
 def test_unknown_provider_names_are_config_errors_that_list_the_known_ones() -> None:
-    with pytest.raises(ConfigError, match="openai, azure"):
+    with pytest.raises(ConfigError, match="openai, azure, together"):
         get_provider("mistral")
 
 

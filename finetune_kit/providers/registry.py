@@ -31,6 +31,7 @@ PROVIDER_ENV = "FINETUNE_KIT_PROVIDER"
 _ADAPTERS: dict[str, tuple[str, str]] = {
     "openai": ("finetune_kit.providers.openai", "OpenAIProvider"),
     "azure": ("finetune_kit.providers.openai", "AzureProvider"),
+    "together": ("finetune_kit.providers.together", "TogetherProvider"),
 }
 PROVIDER_NAMES: tuple[str, ...] = tuple(_ADAPTERS)
 """Every provider with a job backend."""

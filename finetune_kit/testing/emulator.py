@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from finetune_kit.errors import ConfigError
 from finetune_kit.testing._clock import Clock, ManualClock, ScaledClock
@@ -24,7 +24,7 @@ from finetune_kit.testing.faults import Fault, FaultPlan
 if TYPE_CHECKING:
     import openai
 
-__all__ = ["DEFAULT_SPEED", "Emulator"]
+__all__ = ["DEFAULT_SPEED", "Emulator", "LoopbackServer"]
 
 #: Emulated seconds per real second: a 50-example demo job finishes in about two seconds.
 DEFAULT_SPEED = 100.0
@@ -53,7 +53,142 @@ def _as_date(value: date | str | None) -> date | None:
         ) from None
 
 
-class Emulator:
+_S = TypeVar("_S", bound="LoopbackServer")
+
+
+class LoopbackServer:
+    """What every provider's emulator shares: the server thread, the clock, faults and logs.
+
+    A provider's emulator builds its state and route set into a ``ServerCore`` and passes it
+    here; starting, stopping, time, request logs and fault plans work the same for all.
+
+    Attributes:
+        clock: The emulated clock (see [`advance`][finetune_kit.testing.Emulator.advance]).
+    """
+
+    def __init__(self, core: ServerCore, clock: Clock, *, host: str, port: int) -> None:
+        self.clock = clock
+        self._core = core
+        self._host, self._port = host, port
+        self._api_key = core.api_key
+        self._server: EmulatorHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._clients: list[Any] = []
+
+    def start(self: _S) -> _S:
+        """Start serving in a background thread (idempotent).
+
+        Raises:
+            ConfigError: When ``python-multipart`` is missing or the port cannot be bound.
+        """
+        if self._server is not None:
+            return self
+        require_multipart()
+        try:
+            server = EmulatorHTTPServer((self._host, self._port), self._core)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot listen on {self._host}:{self._port}: {exc.strerror}",
+                hint="pick another --port, or 0 for any free port",
+            ) from exc
+        self._core.stopping.clear()
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.02},
+            name="finetune-kit-emulator",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving; close every connection and the clients that `client()` made."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        self._core.stopping.set()
+        for client in self._clients:
+            client.close()
+        self._clients.clear()
+        server.shutdown()
+        server.close_all()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def serve_forever(self) -> None:
+        """Start (if needed) and block until Ctrl-C, then stop."""
+        self.start()
+        try:
+            while self._thread is not None and self._thread.is_alive():
+                self._thread.join(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+
+    def __enter__(self: _S) -> _S:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        """The port it listens on (only known once started)."""
+        if self._server is None:
+            raise RuntimeError("the emulator is not running; call start() or use `with`")
+        return int(self._server.server_address[1])
+
+    @property
+    def api_key(self) -> str:
+        """A key the emulator accepts."""
+        return self._api_key or "sk-test"
+
+    def now(self) -> float:
+        """Current emulated Unix time."""
+        return self.clock.now()
+
+    def advance(self, seconds: float) -> None:
+        """Move emulated time forward (works with either clock)."""
+        self.clock.advance(seconds)
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received so far, in order."""
+        return self._core.recorder.requests
+
+    @property
+    def faults(self) -> list[InjectedFault]:
+        """Every fault injected so far, in order."""
+        return self._core.recorder.faults
+
+    def clear_records(self) -> None:
+        """Forget the request and fault logs (the state is kept)."""
+        self._core.recorder.clear()
+
+    @property
+    def fault_plan(self) -> FaultPlan:
+        """The current fault plan."""
+        return self._core.injector.plan
+
+    def set_fault_plan(self, faults: FaultsLike) -> None:
+        """Replace the fault plan (counters start again; ``None`` clears it)."""
+        self._core.injector.replace(_as_plan(faults))
+
+    def add_faults(self, *faults: Fault) -> None:
+        """Append faults to the plan."""
+        self._core.injector.extend(faults)
+
+
+class Emulator(LoopbackServer):
     """A loopback emulator of the OpenAI files, uploads, fine-tuning, models and chat API.
 
     ```python
@@ -110,12 +245,10 @@ class Emulator:
     ) -> None:
         if speed <= 0:
             raise ConfigError(f"speed must be positive, got {speed}", field="speed")
-        self.clock: Clock = (
-            ManualClock(start_time) if manual_clock else ScaledClock(speed, start_time)
-        )
+        clock: Clock = ManualClock(start_time) if manual_clock else ScaledClock(speed, start_time)
         try:
             state = EmulatorState(
-                clock=self.clock,
+                clock=clock,
                 seed=seed,
                 organization=organization,
                 shutdown_dates=shutdown_dates,
@@ -125,98 +258,13 @@ class Emulator:
         except ValueError as exc:
             raise ConfigError(str(exc), field="shutdown_dates") from exc
         state.set_job_creation_cutoff(_as_date(job_creation_cutoff))
-        self._core = ServerCore(state, FaultInjector(_as_plan(faults)), Recorder(), api_key)
-        self._host, self._port = host, port
-        self._api_key = api_key
-        self._server: EmulatorHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self._clients: list[openai.OpenAI] = []
-
-    # -- life cycle -------------------------------------------------------------------------
-
-    def start(self) -> Emulator:
-        """Start serving in a background thread (idempotent).
-
-        Raises:
-            ConfigError: When ``python-multipart`` is missing or the port cannot be bound.
-        """
-        if self._server is not None:
-            return self
-        require_multipart()
-        try:
-            server = EmulatorHTTPServer((self._host, self._port), self._core)
-        except OSError as exc:
-            raise ConfigError(
-                f"cannot listen on {self._host}:{self._port}: {exc.strerror}",
-                hint="pick another --port, or 0 for any free port",
-            ) from exc
-        self._core.stopping.clear()
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.02},
-            name="finetune-kit-emulator",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving; close every connection and the clients that `client()` made."""
-        server, self._server = self._server, None
-        if server is None:
-            return
-        self._core.stopping.set()
-        for client in self._clients:
-            client.close()
-        self._clients.clear()
-        server.shutdown()
-        server.close_all()
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-
-    def serve_forever(self) -> None:
-        """Start (if needed) and block until Ctrl-C, then stop."""
-        self.start()
-        try:
-            while self._thread is not None and self._thread.is_alive():
-                self._thread.join(0.5)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            self.stop()
-
-    def __enter__(self) -> Emulator:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    # -- where and how to talk to it ----------------------------------------------------------
-
-    @property
-    def port(self) -> int:
-        """The port it listens on (only known once started)."""
-        if self._server is None:
-            raise RuntimeError("the emulator is not running; call start() or use `with`")
-        return int(self._server.server_address[1])
+        core = ServerCore(state, FaultInjector(_as_plan(faults)), Recorder(), api_key)
+        super().__init__(core, clock, host=host, port=port)
 
     @property
     def base_url(self) -> str:
         """``http://127.0.0.1:PORT/v1``: pass it as the SDK's ``base_url``."""
         return f"http://{self._host}:{self.port}/v1"
-
-    @property
-    def api_key(self) -> str:
-        """A key the emulator accepts."""
-        return self._api_key or "sk-test"
 
     def client(self, **options: Any) -> openai.OpenAI:
         """An ``openai.OpenAI`` pointed at the emulator (closed by `stop()`).
@@ -245,51 +293,11 @@ class Emulator:
         options.setdefault("http_client", openai.DefaultAsyncHttpxClient(verify=False))
         return openai.AsyncOpenAI(base_url=self.base_url, **options)
 
-    # -- time ---------------------------------------------------------------------------------
-
-    def now(self) -> float:
-        """Current emulated Unix time."""
-        return self.clock.now()
-
-    def advance(self, seconds: float) -> None:
-        """Move emulated time forward (works with either clock)."""
-        self.clock.advance(seconds)
-
-    # -- state, records and faults --------------------------------------------------------------
-
     @property
     def state(self) -> EmulatorState:
         """Files, uploads, jobs and models held by the emulator (for assertions)."""
-        return self._core.state
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        """Every request received so far, in order."""
-        return self._core.recorder.requests
-
-    @property
-    def faults(self) -> list[InjectedFault]:
-        """Every fault injected so far, in order."""
-        return self._core.recorder.faults
-
-    def clear_records(self) -> None:
-        """Forget the request and fault logs (the state is kept)."""
-        self._core.recorder.clear()
-
-    @property
-    def fault_plan(self) -> FaultPlan:
-        """The current fault plan."""
-        return self._core.injector.plan
-
-    def set_fault_plan(self, faults: FaultsLike) -> None:
-        """Replace the fault plan (counters start again; ``None`` clears it)."""
-        self._core.injector.replace(_as_plan(faults))
-
-    def add_faults(self, *faults: Fault) -> None:
-        """Append faults to the plan."""
-        self._core.injector.extend(faults)
-
-    # -- job behaviour --------------------------------------------------------------------------
+        state: EmulatorState = self._core.state
+        return state
 
     def fail_next_job(
         self,
