@@ -61,6 +61,7 @@ DataLike = "str | os.PathLike[str] | Dataset"
 EventCallback = Callable[[JobEvent], None]
 PollCallback = Callable[[Job], None]
 
+
 @contextlib.contextmanager
 def _opened(kwargs: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
     """Replace ``UploadFile`` markers by open file handles (or named paths) during a call."""
@@ -206,6 +207,7 @@ class _Base(Generic[C]):
             validator = Validator(
                 min_examples=facts.min_examples if min_examples is None else min_examples,
                 pii=pii,
+                profile=facts.validation_profile,
             )
             report = yield core.Run(functools.partial(validator.validate, path, method=method))
             personal = [f for f in report.errors if f.code.startswith("pii_")]
