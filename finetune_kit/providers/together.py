@@ -442,8 +442,8 @@ class TogetherProvider:
     def events(self, job_id: str, cursor: str | None) -> Plan[EventPage]:
         """``fine_tuning.list_events`` (every event in one page), newest first."""
         listing = yield Call("fine_tuning.list_events", {"id": job_id})
-        events = [remote_event(e) for e in listing.data]
-        events.sort(key=lambda e: e["created_at"], reverse=True)
+        events = [remote_event(e) for e in reversed(listing.data)]  # the API lists oldest first
+        events.sort(key=lambda e: e["created_at"], reverse=True)  # stable: ties keep that order
         return EventPage(events)
 
     def checkpoints(self, job_id: str) -> Plan[list[RemoteCheckpoint]]:

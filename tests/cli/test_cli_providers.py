@@ -171,3 +171,12 @@ def test_estimate_prices_together_models_with_their_dpo_price(tmp_path: Path) ->
     dpo = json.loads(runner.invoke(app, [*base, "--epochs", "1", "--method", "dpo"]).stdout)
     assert dpo["training_cost"] > 0
     assert dpo["price_per_1m"] == 1.0 and sft_like["price_per_1m"] == 0.4
+
+
+@pytest.mark.slow
+def test_demo_runs_the_whole_story_on_the_together_emulator(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "--provider", "together", "--output-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "Together AI emulator" in result.stdout and "succeeded" in result.stdout
+    assert (tmp_path / "loss.png").exists() and (tmp_path / "metrics.csv").exists()
+    assert "Overfitting, sirrah" in result.stdout  # answered from the training data
