@@ -152,9 +152,10 @@ def demo(
             else:
                 from finetune_kit.testing import Emulator, TogetherEmulator
 
-                emulator = stack.enter_context(
+                emulator: Emulator | TogetherEmulator = (
                     TogetherEmulator(speed=2000) if together else Emulator(speed=2000)
                 )
+                stack.enter_context(emulator)
                 client = JobClient(emulator.client(), poll_interval=0.1)
                 title = client.provider.facts.title
                 console.print(

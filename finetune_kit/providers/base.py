@@ -3,17 +3,17 @@
 A provider adapter answers a small set of questions for the job engine (``jobs``): list, upload
 and read files; build a job request and find the jobs that already answer it; create, read,
 cancel (pause, resume) jobs; read events, checkpoints and metrics; chat with a model. Each
-answer is a *plan*: a generator that yields the SDK calls it needs ([`Call`][], [`Run`][]) and
+answer is a *plan*: a generator that yields the SDK calls it needs (`Call`, `Run`) and
 receives their results. The engine wraps those plans in its retry policy, looks before every
 write, polls, de-duplicates events and drives them with a sync or an async SDK client, so an
 adapter holds no retry, polling, sleeping or I/O-mode logic of its own: one adapter serves
 ``JobClient`` and ``AsyncJobClient`` alike.
 
-What an adapter returns is provider-neutral: [`RemoteFile`][], [`RemoteJob`][],
-[`RemoteEvent`][], [`RemoteCheckpoint`][] (plain typed dicts, the provider's own object kept in
+What an adapter returns is provider-neutral: `RemoteFile`, `RemoteJob`,
+`RemoteEvent`, `RemoteCheckpoint` (plain typed dicts, the provider's own object kept in
 ``raw``), with statuses mapped onto the product's (``validating_files``, ``queued``,
 ``running``, ``paused``, ``succeeded``, ``failed``, ``cancelled``) and the raw status kept in
-``provider_status``. Its static [`ProviderFacts`][] say what it can do: an operation it lacks
+``provider_status``. Its static `ProviderFacts` say what it can do: an operation it lacks
 raises [`ProviderUnsupported`][finetune_kit.errors.ProviderUnsupported], never
 ``AttributeError``.
 """

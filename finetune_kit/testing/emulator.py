@@ -63,7 +63,7 @@ class LoopbackServer:
     here; starting, stopping, time, request logs and fault plans work the same for all.
 
     Attributes:
-        clock: The emulated clock (see [`advance`][finetune_kit.testing.Emulator.advance]).
+        clock: The emulated clock (see `advance()`).
     """
 
     def __init__(self, core: ServerCore, clock: Clock, *, host: str, port: int) -> None:
@@ -204,7 +204,7 @@ class Emulator(LoopbackServer):
         port: Port (0: the OS picks a free one).
         speed: Emulated seconds per real second (ignored with ``manual_clock``).
         manual_clock: Freeze time; it then moves only through
-            [`advance`][finetune_kit.testing.Emulator.advance].
+            `advance()`.
         start_time: Emulated start time (Unix seconds or datetime; default: now).
         faults: A fault plan, a list of faults, or the path of a JSON plan.
         seed: Seed for ids, job seeds and loss curves.
@@ -220,7 +220,7 @@ class Emulator(LoopbackServer):
         results_base64: Serve result files base64-encoded, as some API versions did.
 
     Attributes:
-        clock: The emulated clock (see [`advance`][finetune_kit.testing.Emulator.advance]).
+        clock: The emulated clock (see `advance()`).
 
     Raises:
         ConfigError: For an unreadable fault plan or a bad date.
