@@ -45,6 +45,7 @@ from finetune_kit.lifecycle import warn_lifecycle
 from finetune_kit.providers.base import JobSpec, Provider
 from finetune_kit.providers.registry import get_provider, provider_for
 from finetune_kit.validation.engine import PIIMode, Validator
+from finetune_kit.validation.profiles import get_profile
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -204,10 +205,15 @@ class _Base(Generic[C]):
     ) -> core.Plan[FileRef]:
         if validate or pii == "error":
             facts = self._provider.facts
+            profile = get_profile(facts.validation_profile)
+            if profile.bom == "required":
+                # Azure's documented BOM rule is reported by `validate --provider azure` (and
+                # `fix --provider azure` adds the mark); an upload is not refused for it
+                profile = dataclasses.replace(profile, bom="optional")
             validator = Validator(
                 min_examples=facts.min_examples if min_examples is None else min_examples,
                 pii=pii,
-                profile=facts.validation_profile,
+                profile=profile,
             )
             report = yield core.Run(functools.partial(validator.validate, path, method=method))
             personal = [f for f in report.errors if f.code.startswith("pii_")]

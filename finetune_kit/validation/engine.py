@@ -621,7 +621,7 @@ class Validator:
             st.n_lines += 1
             n = line.number
             found: list[Finding] = []
-            if line.had_bom and not (n == 1 and self.profile.bom == "required"):
+            if line.had_bom and not (n == 1 and self.profile.bom != "forbidden"):
                 found.append(_finding("bom", "the line starts with a UTF-8 byte-order mark", n))
             if n == 1 and not line.had_bom and self.profile.bom == "required":
                 found.append(

@@ -39,7 +39,7 @@ class ValidationProfile:
         min_examples: Fewest training examples a file must have.
         max_file_bytes: Largest file the provider takes.
         bom: ``forbidden``: a byte-order mark is flagged; ``required``: the file must start
-            with one (Azure OpenAI).
+            with one (Azure OpenAI); ``optional``: one at the start is accepted, none too.
         alternating_turns: After an optional system message, user and assistant turns must
             alternate, starting with the user (tool messages may follow an assistant's calls).
         limits_from: The provider whose bundled data gives per-example token limits.
@@ -49,7 +49,7 @@ class ValidationProfile:
     title: str
     min_examples: int
     max_file_bytes: int
-    bom: Literal["forbidden", "required"]
+    bom: Literal["forbidden", "required", "optional"]
     alternating_turns: bool
     limits_from: str
 

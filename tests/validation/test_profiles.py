@@ -99,3 +99,18 @@ def test_profiles_are_known_by_name() -> None:
     assert get_profile(PROFILES["together"]) is PROFILES["together"]
     with pytest.raises(ConfigError, match="openai, azure, together"):
         get_profile("vertex")
+
+
+def test_an_optional_bom_is_neither_required_nor_flagged(tmp_path: Any) -> None:
+    import dataclasses
+    import json
+
+    lines = [json.dumps(_chat("user", "assistant") | {"id": i}).encode() for i in range(10)]
+    with_bom = tmp_path / "bom.jsonl"
+    with_bom.write_bytes(b"\xef\xbb\xbf" + b"\n".join(lines) + b"\n")
+    without = tmp_path / "plain.jsonl"
+    without.write_bytes(b"\n".join(lines) + b"\n")
+    optional = Validator(profile=dataclasses.replace(PROFILES["azure"], bom="optional"))
+    for path in (with_bom, without):
+        codes = {f.code for f in optional.validate(path).findings}
+        assert not codes & {"bom", "bom_missing"}
