@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -40,6 +40,9 @@ from finetune_kit.cli._options import (
     price_options,
 )
 from finetune_kit.errors import ConfigError
+
+if TYPE_CHECKING:
+    from finetune_kit.validation.engine import Method
 
 __all__ = ["estimate_command", "prices_command", "usage_command"]
 
@@ -179,10 +182,8 @@ def estimate_command(
             estimator = CostEstimator(
                 prices=price_table(provider.value), as_of=prices_as_of, validator=validator
             )
-            method_name = None if method is None else method.value
-            overrides: dict[str, Any] = dict(
-                training_overrides(provider.value, model, method_name)
-            )
+            method_name: Method | None = None if method is None else method.value
+            overrides: dict[str, Any] = dict(training_overrides(provider.value, model, method_name))
             if training_per_1m is not None:
                 overrides["training_per_1m"] = training_per_1m
             result = estimator.estimate_training(

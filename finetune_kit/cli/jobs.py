@@ -179,7 +179,7 @@ def train(
 
     if validation_file is not None and validation_split is not None:
         fail("give --validation-file or --validation-split, not both")
-    method_name = None if method is None else method.value
+    method_name: Method | None = None if method is None else method.value
     with errors_as_exit():
         estimator = CostEstimator(
             prices=price_table(provider.value), validator=Validator(profile=provider.value)
