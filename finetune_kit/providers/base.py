@@ -14,7 +14,7 @@ What an adapter returns is provider-neutral: `RemoteFile`, `RemoteJob`,
 ``raw``), with statuses mapped onto the product's (``validating_files``, ``queued``,
 ``running``, ``paused``, ``succeeded``, ``failed``, ``cancelled``) and the raw status kept in
 ``provider_status``. Its static `ProviderFacts` say what it can do: an operation it lacks
-raises [`ProviderUnsupported`][finetune_kit.errors.ProviderUnsupported], never
+raises [`ProviderUnsupported`][finetune_kit.ProviderUnsupported], never
 ``AttributeError``.
 """
 
@@ -127,7 +127,7 @@ Plan = Generator[Step, Any, T]
 
 
 def unsupported(provider: str, operation: str, hint: str | None = None) -> Plan[Any]:
-    """A plan that raises [`ProviderUnsupported`][finetune_kit.errors.ProviderUnsupported].
+    """A plan that raises [`ProviderUnsupported`][finetune_kit.ProviderUnsupported].
 
     Adapters return it for operations their provider does not have, so that the call fails
     with a clear error when the plan runs (never with ``AttributeError``).

@@ -21,7 +21,7 @@ What differs from OpenAI:
   ``cancel_requested`` counts as ``cancelled`` (the job will not produce a model). The raw one
   is kept in ``provider_status``.
 - **Events** have no ids: a stable id is derived from their time, type, step and message.
-- No pause or resume: those raise [`ProviderUnsupported`][finetune_kit.errors.ProviderUnsupported].
+- No pause or resume: those raise [`ProviderUnsupported`][finetune_kit.ProviderUnsupported].
 """
 
 from __future__ import annotations
