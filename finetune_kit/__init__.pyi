@@ -46,6 +46,7 @@ from finetune_kit.errors import (
     JobFailed as JobFailed,
     JobTimeout as JobTimeout,
     PersonalDataFound as PersonalDataFound,
+    ProviderUnsupported as ProviderUnsupported,
     QuotaExceeded as QuotaExceeded,
     TokenizerUnavailable as TokenizerUnavailable,
     UnknownModelError as UnknownModelError,
@@ -102,6 +103,13 @@ from finetune_kit.privacy.redaction import (
 )
 from finetune_kit.providers.azure import (
     azure_client as azure_client,
+)
+from finetune_kit.providers.base import (
+    Provider as Provider,
+    ProviderFacts as ProviderFacts,
+)
+from finetune_kit.providers.registry import (
+    get_provider as get_provider,
 )
 from finetune_kit.reading import (
     Line as Line,

@@ -27,6 +27,7 @@ __all__ = [
     "JobFailed",
     "JobTimeout",
     "PersonalDataFound",
+    "ProviderUnsupported",
     "QuotaExceeded",
     "TokenizerUnavailable",
     "UnknownModelError",
@@ -149,6 +150,23 @@ class UnknownModelError(ConfigError):
             else "run `finetune-kit prices` to list the known models, or pass prices explicitly"
         )
         super().__init__(f"unknown {what} {model!r}", hint=hint)
+
+
+class ProviderUnsupported(ConfigError):
+    """The chosen fine-tuning provider does not have this operation (or model, or method).
+
+    Attributes:
+        provider: The provider's name (``together``, ``azure``, ...).
+        operation: What was asked for (``pause``, ``dpo``, ...).
+    """
+
+    def __init__(self, provider: str, operation: str, *, hint: str | None = None) -> None:
+        super().__init__(
+            f"{provider} does not support {operation}",
+            hint=hint or "docs/providers.md lists what each provider has",
+        )
+        self.provider = provider
+        self.operation = operation
 
 
 class TokenizerUnavailable(FinetuneKitError):

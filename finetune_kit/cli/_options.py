@@ -83,10 +83,11 @@ class PIIChoice(str, enum.Enum):
 
 
 class Provider(str, enum.Enum):
-    """Where the fine-tuning API is: OpenAI (or a compatible ``OPENAI_BASE_URL``) or Azure."""
+    """Which fine-tuning service a command talks to (``FINETUNE_KIT_PROVIDER``)."""
 
     openai = "openai"
     azure = "azure"
+    together = "together"
 
 
 @dataclass(frozen=True)
@@ -186,8 +187,9 @@ _ROWS = [
     Convention(
         "provider",
         ("--provider",),
-        "openai (OPENAI_API_KEY, OPENAI_BASE_URL) or azure (AZURE_OPENAI_ENDPOINT, "
-        "AZURE_OPENAI_API_KEY, OPENAI_API_VERSION).",
+        "openai (OPENAI_API_KEY, OPENAI_BASE_URL), azure (AZURE_OPENAI_ENDPOINT, "
+        "AZURE_OPENAI_API_KEY, OPENAI_API_VERSION) or together (TOGETHER_API_KEY, "
+        "TOGETHER_BASE_URL).",
         choices=_values(Provider),
         envvar="FINETUNE_KIT_PROVIDER",
     ),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -30,14 +30,19 @@ from finetune_kit.cli._options import (
     EPOCHS,
     JOBS,
     METHOD,
+    PROVIDER,
     MethodChoice,
     PIIChoice,
+    Provider,
     file_argument,
     model_option,
     pii_option,
     price_options,
 )
 from finetune_kit.errors import ConfigError
+
+if TYPE_CHECKING:
+    from finetune_kit.validation.engine import Method
 
 __all__ = ["estimate_command", "prices_command", "usage_command"]
 
@@ -151,17 +156,20 @@ def estimate_command(
     pii: Annotated[
         PIIChoice, pii_option("Also look for personal data (off: pricing does not need it).")
     ] = PIIChoice.off,
+    provider: Annotated[Provider, PROVIDER] = Provider.openai,
 ) -> None:
     """Validate, count tokens and price a training job in one pass.
 
-    Exit code 1 when the file has validation errors (the estimate still covers every example
-    that could be counted), 2 on bad input (missing file, unknown model).
+    --provider prices with that provider's table and checks with its rules. Exit code 1 when
+    the file has validation errors (the estimate still covers every example that could be
+    counted), 2 on bad input (missing file, unknown model).
     """
+    from finetune_kit.catalog.providers import price_table, training_overrides
     from finetune_kit.cost.estimator import PARALLEL_MIN_BYTES, CostEstimator
     from finetune_kit.validation.engine import Validator
 
     training_per_1m = _per_1m(price_per_1m, price_per_1k, None)
-    validator = Validator(pii=pii.value)
+    validator = Validator(pii=pii.value, profile=provider.value)
     bar: _ProgressBar | None = None
     try:
         big = file.is_file() and file.stat().st_size >= PARALLEL_MIN_BYTES
@@ -171,15 +179,21 @@ def estimate_command(
         bar = _ProgressBar()
     try:
         with errors_as_exit():
-            estimator = CostEstimator(as_of=prices_as_of, validator=validator)
+            estimator = CostEstimator(
+                prices=price_table(provider.value), as_of=prices_as_of, validator=validator
+            )
+            method_name: Method | None = None if method is None else method.value
+            overrides: dict[str, Any] = dict(training_overrides(provider.value, model, method_name))
+            if training_per_1m is not None:
+                overrides["training_per_1m"] = training_per_1m
             result = estimator.estimate_training(
                 file,
                 model,
                 n_epochs=epochs,
-                method=None if method is None else method.value,
+                method=method_name,
                 jobs=jobs,
                 progress=bar,
-                training_per_1m=training_per_1m,
+                **overrides,
             )
     finally:
         if bar is not None:

@@ -23,8 +23,10 @@ from finetune_kit.cli._options import (
     CONVENTIONS,
     METHOD,
     PII,
+    PROVIDER,
     MethodChoice,
     PIIChoice,
+    Provider,
     file_argument,
     output_option,
 )
@@ -72,18 +74,21 @@ def validate(
             show_default="none",
         ),
     ] = None,
+    provider: Annotated[Provider, PROVIDER] = Provider.openai,
     output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,
 ) -> None:
     """Check a JSONL file and report every problem, with line numbers and fixes.
 
-    Exit code 1 when there is at least one error, 0 otherwise, 2 when the file cannot be read.
+    --provider applies that provider's rules (Azure: UTF-8 with BOM; Together: alternating
+    turns, its limits). Exit code 1 when there is at least one error, 0 otherwise, 2 when the
+    file cannot be read.
     """
     from finetune_kit.validation.engine import Validator
 
     if not near and (threshold is not None or validation is not None):
         fail("--threshold and --validation look for near-duplicates: add --near")
     with errors_as_exit():
-        validator = Validator(pii=pii.value)
+        validator = Validator(pii=pii.value, profile=provider.value)
         report = validator.validate(file, model=model, method=_method(method))
         if near:
             from finetune_kit.dedupe import find_duplicates, with_near_findings
@@ -187,17 +192,30 @@ def fix(
         ),
     ] = None,
     method: Annotated[MethodChoice | None, METHOD] = None,
+    provider: Annotated[Provider, PROVIDER] = Provider.openai,
     output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,
 ) -> None:
     """Apply only safe fixes (BOM, blank lines, cp1252, exact duplicates); set bad lines aside.
 
+    With --provider azure the output starts with the byte-order mark Azure OpenAI requires.
     Exit code 0 when the output is clean, 1 when lines were rejected or file-level errors
     remain, 2 on unreadable input.
     """
+    from finetune_kit.validation.engine import Validator
     from finetune_kit.validation.fixes import fix_file
 
+    azure = provider is Provider.azure
+    # lines are checked after their BOMs were stripped: Azure's checks are OpenAI's then
+    engine = Validator(plugins=False, profile="openai" if azure else provider.value)
     with errors_as_exit():
-        report = fix_file(file, output, rejects=rejects, method=_method(method))
+        report = fix_file(
+            file,
+            output,
+            rejects=rejects,
+            method=_method(method),
+            validator=engine,
+            bom=azure,
+        )
     if output_format is OutputFormat.json:
         print_json(report.to_dict())
     else:

@@ -22,7 +22,7 @@ from rich.rule import Rule
 from rich.table import Table
 
 from finetune_kit.cli._common import EXIT_FINDINGS, app, console, errors_as_exit, fail
-from finetune_kit.cli._options import CONVENTIONS
+from finetune_kit.cli._options import CONVENTIONS, PROVIDER, Provider
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 COMPARE_MODELS = ("gpt-3.5-turbo-0125", "gpt-4o-mini-2024-07-18")
 TRAIN_MODEL = "gpt-4o-mini-2024-07-18"
+# Together AI: the models compared, and the one trained
+_TOGETHER = (("openai/gpt-oss-20b", "openai/gpt-oss-120b"), "openai/gpt-oss-20b")
 QUESTION = "What is overfitting?"
 REQUESTS_PER_DAY = 1_000
 
@@ -43,17 +45,20 @@ def _estimates_table(estimates: list[TrainingEstimate], usage: list[UsageEstimat
     table.add_column("", style="bold")
     for est in estimates:
         table.add_column(est.base_model, justify="right")
-    rows = [
+    rows: list[tuple[str, list[str]]] = [
         ("examples", [f"{e.n_examples:,}" for e in estimates]),
         ("billed tokens per epoch", [f"{e.billed_tokens_per_epoch:,}" for e in estimates]),
         ("epochs", [str(e.n_epochs) for e in estimates]),
         ("training tokens", [f"{e.training_tokens:,}" for e in estimates]),
         ("training price / 1M tokens", [f"${e.price_per_1m:,.2f}" for e in estimates]),
         ("training cost", [f"${e.training_cost:,.4f}" for e in estimates]),
-        ("cost per request", [f"${u.cost_per_request:,.6f}" for u in usage]),
-        (f"per day ({REQUESTS_PER_DAY:,} requests)", [f"${u.daily_cost:,.2f}" for u in usage]),
-        ("per 30 days", [f"${u.period_cost:,.2f}" for u in usage]),
     ]
+    if usage:  # inference prices are in the table (OpenAI's; not Together's)
+        rows += [
+            ("cost per request", [f"${u.cost_per_request:,.6f}" for u in usage]),
+            (f"per day ({REQUESTS_PER_DAY:,} requests)", [f"${u.daily_cost:,.2f}" for u in usage]),
+            ("per 30 days", [f"${u.period_cost:,.2f}" for u in usage]),
+        ]
     for label, values in rows:
         table.add_row(label, *values)
     return table
@@ -72,19 +77,26 @@ def demo(
         ),
     ] = False,
     yes: Annotated[bool, CONVENTIONS["yes"].option("Do not ask before a real job.")] = False,
+    provider: Annotated[Provider, PROVIDER] = Provider.openai,
 ) -> None:
     """Run the tutorial end to end on the bundled 50-example Shakespearean ML Q&A sample.
 
     Offline by default: the job runs on the loopback emulator (no real job, no cost).
     """
     from finetune_kit._io import atomic_write
+    from finetune_kit.catalog.providers import price_table
     from finetune_kit.cost.estimator import CostEstimator
     from finetune_kit.dataset import SAMPLE_SYSTEM_PROMPT, Dataset, sample_csv_path
     from finetune_kit.jobs.client import JobClient
 
     started = time.monotonic()
-    if real and not os.environ.get("OPENAI_API_KEY"):
-        fail("--real needs OPENAI_API_KEY (the offline demo needs nothing)")
+    if provider is Provider.azure:
+        fail("the offline demo runs on openai or together (Azure speaks OpenAI's API)")
+    together = provider is Provider.together
+    compare, train_model = _TOGETHER if together else (COMPARE_MODELS, TRAIN_MODEL)
+    key = "TOGETHER_API_KEY" if together else "OPENAI_API_KEY"
+    if real and not os.environ.get(key):
+        fail(f"--real needs {key} (the offline demo needs nothing)")
     with errors_as_exit():
         output_dir.mkdir(parents=True, exist_ok=True)
 
@@ -107,18 +119,20 @@ def demo(
             raise typer.Exit(EXIT_FINDINGS)
 
         console.print(Rule("3. Estimate the cost"))
-        estimator = CostEstimator()
-        estimates = [estimator.estimate_training(train_path, m) for m in COMPARE_MODELS]
+        estimator = CostEstimator(prices=price_table(provider.value))
+        estimates = [estimator.estimate_training(train_path, m) for m in compare]
         answer_tokens = int(estimates[-1].token_stats.get("mean") or 100)
         usage = [
             estimator.estimate_usage(answer_tokens, 120, REQUESTS_PER_DAY, 30, model=m)
-            for m in COMPARE_MODELS
+            for m in compare
+            if not together
         ]
         console.print(_estimates_table(estimates, usage))
-        console.print(
-            f"[dim]usage assumes {answer_tokens} input and 120 output tokens per request "
-            f"(the sample's mean example length and a three-sentence answer)[/]"
-        )
+        if usage:
+            console.print(
+                f"[dim]usage assumes {answer_tokens} input and 120 output tokens per request "
+                f"(the sample's mean example length and a three-sentence answer)[/]"
+            )
         for finding in estimates[-1].warnings:
             console.print(
                 f"[yellow]warning[/] {escape(f'[{finding.code}]')} {escape(finding.message)}"
@@ -130,27 +144,31 @@ def demo(
             if real:
                 if not yes and sys.stdin.isatty():
                     typer.confirm(
-                        f"Start a REAL fine-tuning job on {TRAIN_MODEL} for about ${cost:.2f}?",
+                        f"Start a REAL fine-tuning job on {train_model} for about ${cost:.2f}?",
                         abort=True,
                     )
-                client = JobClient(poll_interval=15)
-                where = "the OpenAI API"
+                client = JobClient(provider=provider.value, poll_interval=15)
+                where = f"the {client.provider.facts.title} API"
             else:
-                from finetune_kit.testing import Emulator
+                from finetune_kit.testing import Emulator, TogetherEmulator
 
-                emulator = stack.enter_context(Emulator(speed=2000))
+                emulator: Emulator | TogetherEmulator = (
+                    TogetherEmulator(speed=2000) if together else Emulator(speed=2000)
+                )
+                stack.enter_context(emulator)
                 client = JobClient(emulator.client(), poll_interval=0.1)
+                title = client.provider.facts.title
                 console.print(
                     Panel(
-                        f"Using the loopback emulator at {emulator.base_url}: no real job, no "
-                        f"cost. It speaks OpenAI's API, so the same code runs against the real "
-                        f"one (`finetune-kit demo --real`).",
+                        f"Using the loopback {title} emulator at {emulator.base_url}: no real "
+                        f"job, no cost. It speaks {title}'s API, so the same code runs against "
+                        f"the real one (`finetune-kit demo --real`).",
                         title="EMULATOR",
                         border_style="yellow",
                     )
                 )
                 where = "the emulator"
-            job = _train(client, dataset, where)
+            job = _train(client, dataset, where, train_model)
 
             console.print(Rule("5. Metrics and plots"))
             frame = client.metrics(job)
@@ -164,7 +182,7 @@ def demo(
 
             console.print(Rule("6. Try the fine-tuned model"))
             answer = client.ask(
-                job.fine_tuned_model or TRAIN_MODEL, QUESTION, system=SAMPLE_SYSTEM_PROMPT
+                job.fine_tuned_model or train_model, QUESTION, system=SAMPLE_SYSTEM_PROMPT
             )
             console.print(f"[bold]Q:[/] {QUESTION}")
             console.print(f"[bold]A ({job.fine_tuned_model}):[/] {escape(answer)}")
@@ -172,7 +190,7 @@ def demo(
     console.print(f"done in {time.monotonic() - started:.1f} s; files in [bold]{output_dir}[/]")
 
 
-def _train(client: JobClient, dataset: Dataset, where: str) -> Job:
+def _train(client: JobClient, dataset: Dataset, where: str, model: str = TRAIN_MODEL) -> Job:
     """Upload, create and follow the job with the live view; exit 1 unless it succeeds."""
     from finetune_kit.cli.jobs import _Follow
     from finetune_kit.lifecycle import LifecycleWarning
@@ -181,8 +199,8 @@ def _train(client: JobClient, dataset: Dataset, where: str) -> Job:
         warnings.simplefilter("ignore", LifecycleWarning)  # step 3 has shown them already
         training = client.upload(dataset)
         console.print(f"uploaded {training.filename} to {where} as {training.id}")
-        job = client.create_job(training, TRAIN_MODEL, suffix="bard", seed=42)
-    console.print(f"created job [bold]{job.id}[/] on {TRAIN_MODEL}")
+        job = client.create_job(training, model, suffix="bard", seed=42)
+    console.print(f"created job [bold]{job.id}[/] on {model}")
     follow = _Follow(enabled=True)
     with follow:
         job = client.wait(

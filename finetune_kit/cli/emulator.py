@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from finetune_kit.cli._common import app, console, errors_as_exit
+from finetune_kit.cli._common import app, console, errors_as_exit, fail
+from finetune_kit.cli._options import PROVIDER, Provider
 
 
 @app.command()
@@ -40,10 +41,16 @@ def emulator(
             "--api-key", metavar="KEY", help="Accept only this key.", show_default="any key"
         ),
     ] = None,
+    provider: Annotated[Provider, PROVIDER] = Provider.openai,
 ) -> None:
-    """Serve an offline emulator of the OpenAI fine-tuning API for the openai SDK."""
+    """Serve an offline emulator of the OpenAI (or Together AI) fine-tuning API for its SDK."""
     from finetune_kit.testing.emulator import Emulator
 
+    if provider is Provider.together:
+        _serve_together(host, port, faults, speed, seed, api_key)
+        return
+    if provider is Provider.azure:
+        fail("there is no Azure emulator: the OpenAI one speaks the same API (--provider openai)")
     with errors_as_exit():
         emu = Emulator(
             host=host, port=port, faults=faults, speed=speed, seed=seed, api_key=api_key
@@ -54,6 +61,29 @@ def emulator(
     console.print(f"  export OPENAI_API_KEY={emu.api_key}", soft_wrap=True)
     console.print(
         f'  # or: OpenAI(base_url="{emu.base_url}", api_key="{emu.api_key}")', soft_wrap=True
+    )
+    if faults is not None:
+        console.print(f"Fault plan: {faults} ({len(emu.fault_plan.faults)} rule(s))")
+    console.print("Press Ctrl-C to stop.")
+    emu.serve_forever()
+    console.print("Emulator stopped.")
+
+
+def _serve_together(
+    host: str, port: int, faults: Path | None, speed: float, seed: int, api_key: str | None
+) -> None:
+    from finetune_kit.testing.together import TogetherEmulator
+
+    with errors_as_exit():
+        emu = TogetherEmulator(
+            host=host, port=port, faults=faults, speed=speed, seed=seed, api_key=api_key
+        ).start()
+    console.print(f"Together AI emulator listening on [bold]{emu.base_url}[/]")
+    console.print("Point the together SDK (or finetune-kit --provider together) at it:")
+    console.print(f"  export TOGETHER_BASE_URL={emu.base_url}", soft_wrap=True)
+    console.print(f"  export TOGETHER_API_KEY={emu.api_key}", soft_wrap=True)
+    console.print(
+        f'  # or: Together(base_url="{emu.base_url}", api_key="{emu.api_key}")', soft_wrap=True
     )
     if faults is not None:
         console.print(f"Fault plan: {faults} ({len(emu.fault_plan.faults)} rule(s))")

@@ -172,18 +172,25 @@ def train(
     Asks for confirmation on a terminal unless --yes. With --wait, follows the job and exits
     0 only if it succeeded.
     """
+    from finetune_kit.catalog.providers import price_table, training_overrides
     from finetune_kit.cost.estimator import CostEstimator
     from finetune_kit.lifecycle import LIFECYCLE_CODES, LifecycleWarning
+    from finetune_kit.validation.engine import Validator
 
     if validation_file is not None and validation_split is not None:
         fail("give --validation-file or --validation-split, not both")
+    method_name: Method | None = None if method is None else method.value
     with errors_as_exit():
-        estimate = CostEstimator().estimate_training(
+        estimator = CostEstimator(
+            prices=price_table(provider.value), validator=Validator(profile=provider.value)
+        )
+        estimate = estimator.estimate_training(
             file,
             model,
             n_epochs=epochs,
-            method=None if method is None else method.value,
+            method=method_name,
             lifecycle=provider is Provider.openai,
+            **training_overrides(provider.value, model, method_name),  # type: ignore[arg-type]
         )
     text = output_format is OutputFormat.text
     wind_down = [f for f in estimate.findings if f.code in LIFECYCLE_CODES]
@@ -241,6 +248,8 @@ def train(
         "error": None
         if job.error is None
         else {"code": job.error.code, "message": job.error.message},
+        "provider": job.provider,
+        "provider_status": job.provider_status,
     }
     if text:
         console.print(job)

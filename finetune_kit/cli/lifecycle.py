@@ -39,7 +39,7 @@ def job_client(provider: Provider = Provider.openai, poll_interval: float = 10.0
     """The job client the commands use, built from the provider's environment variables.
 
     Args:
-        provider: ``openai`` or ``azure``.
+        provider: ``openai``, ``azure`` or ``together``.
         poll_interval: Seconds between polls.
 
     Returns:
@@ -50,11 +50,7 @@ def job_client(provider: Provider = Provider.openai, poll_interval: float = 10.0
     """
     from finetune_kit.jobs.client import JobClient
 
-    if provider is Provider.azure:
-        from finetune_kit.providers.azure import azure_client
-
-        return JobClient(azure_client(), poll_interval=poll_interval)
-    return JobClient(poll_interval=poll_interval)
+    return JobClient(provider=provider.value, poll_interval=poll_interval)
 
 
 def _day(value: str | None, option: str) -> dt.date | None:

@@ -602,7 +602,7 @@ class CostEstimator:
                 price,
                 training_per_1m=to_decimal(training_per_1m),
                 overridden=True,
-                source=f"{price.source}; training price overridden by the user",
+                source=f"{price.source}; training price overridden",
             )
         if token_limit is not None:
             price = replace(price, example_token_limit=token_limit)

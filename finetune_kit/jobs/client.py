@@ -27,24 +27,25 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
-
-import openai
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from finetune_kit.errors import (
     ConfigError,
     DataError,
     JobFailed,
     PersonalDataFound,
+    ProviderUnsupported,
     ValidationFailed,
 )
 from finetune_kit.jobs import _core as core
 from finetune_kit.jobs._core import RecordedWait, RetryPolicy, recorded_waits, set_testing
-from finetune_kit.jobs.metrics import metrics_from_events, parse_result_file
+from finetune_kit.jobs.metrics import _METRIC_COLUMNS, metrics_from_events, parse_result_file
 from finetune_kit.jobs.models import Checkpoint, FileRef, Job, JobEvent
 from finetune_kit.lifecycle import warn_lifecycle
-from finetune_kit.providers.azure import is_azure
-from finetune_kit.validation.engine import MIN_EXAMPLES, PIIMode, Validator
+from finetune_kit.providers.base import JobSpec, Provider
+from finetune_kit.providers.registry import get_provider, provider_for
+from finetune_kit.validation.engine import PIIMode, Validator
+from finetune_kit.validation.profiles import get_profile
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -63,31 +64,45 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-C = TypeVar("C", openai.OpenAI, openai.AsyncOpenAI)
+C = TypeVar("C")
 DataLike = "str | os.PathLike[str] | Dataset"
 EventCallback = Callable[[JobEvent], None]
 PollCallback = Callable[[Job], None]
 
 
-def _missing_key(exc: openai.OpenAIError) -> ConfigError:
-    return ConfigError(
-        f"no API key: {core.scrub(str(exc))}",
-        hint="set OPENAI_API_KEY (or pass an openai client); for the offline emulator run "
-        "`finetune-kit emulator` and set OPENAI_BASE_URL",
-    )
-
-
 @contextlib.contextmanager
 def _opened(kwargs: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-    """Replace ``UploadFile`` markers by open file handles for the duration of a call."""
+    """Replace ``UploadFile`` markers by open file handles (or named paths) during a call."""
     with contextlib.ExitStack() as stack:
         out: dict[str, Any] = {}
         for k, v in kwargs.items():
-            if isinstance(v, core.UploadFile):
+            if isinstance(v, core.UploadFile) and v.as_path:
+                out[k] = stack.enter_context(_named(v.path, v.filename))
+            elif isinstance(v, core.UploadFile):
                 out[k] = (v.filename, stack.enter_context(v.path.open("rb")), "application/jsonl")
             else:
                 out[k] = v
         yield out
+
+
+@contextlib.contextmanager
+def _named(path: Path, filename: str) -> Iterator[Path]:
+    """``path`` under the name ``filename``, for SDKs that send the file's own name.
+
+    A link in a temporary directory (a copy where links are not allowed).
+    """
+    if path.name == filename:
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="finetune-kit-") as tmp:
+        target = Path(tmp) / filename
+        try:
+            target.symlink_to(path.resolve())
+        except OSError:
+            import shutil
+
+            shutil.copyfile(path, target)
+        yield target
 
 
 def _attr(root: Any, dotted: str) -> Any:
@@ -97,34 +112,37 @@ def _attr(root: Any, dotted: str) -> Any:
     return obj
 
 
-def _content_bytes(response: Any) -> bytes:
-    content = getattr(response, "content", response)
-    return content if isinstance(content, bytes) else bytes(content)
-
-
 class _Base(Generic[C]):
     """Everything both clients share: arguments to plans, temporary files, settings."""
 
-    _new_client: Callable[[], C]  # builds a client from the environment
+    _async: bool = False
 
     def __init__(
         self,
         client: C | None = None,
         *,
+        provider: str | Provider | None = None,
         poll_interval: float = 10.0,
         timeout: float | None = None,
         retry: core.RetryPolicy | None = None,
         chunked_above: int = core.FILES_API_LIMIT,
     ) -> None:
+        if provider is None and client is not None:
+            adapter = provider_for(client)
+        else:
+            adapter = get_provider(provider)
+            if client is not None and not adapter.owns(client):
+                raise ConfigError(
+                    f"a {type(client).__name__} client is not a {adapter.facts.title} client",
+                    hint="pass the provider's own SDK client, or leave provider= out",
+                )
         if client is None:
-            try:
-                client = type(self)._new_client()
-            except openai.OpenAIError as exc:
-                raise _missing_key(exc) from exc
+            client = adapter.new_client(async_=self._async)
+        self._provider: Provider = adapter
         self._client: C = client
         # finetune-kit retries itself (looking before every write), so the SDK's own retries
         # are switched off for its calls: one retry policy, honouring Retry-After, testable.
-        self._calls: C = client.with_options(max_retries=0)
+        self._calls: Any = cast(Any, client).with_options(max_retries=0)
         self.poll_interval = poll_interval
         self.timeout = timeout
         self.retry = retry or core.RetryPolicy()
@@ -133,14 +151,39 @@ class _Base(Generic[C]):
         self.today: datetime.date | None = None
 
     @property
+    def provider(self) -> Provider:
+        """The provider adapter this client drives (see ``provider.facts``)."""
+        return self._provider
+
+    @property
+    def sdk(self) -> C:
+        """The underlying SDK client (``openai.OpenAI``, ``together.Together``, ...)."""
+        return self._client
+
+    @property
     def openai(self) -> C:
-        """The underlying ``openai`` client."""
+        """The underlying ``openai`` client (OpenAI and Azure OpenAI only).
+
+        Raises:
+            ProviderUnsupported: The provider does not use the ``openai`` SDK.
+        """
+        if self._provider.facts.name not in ("openai", "azure"):
+            raise ProviderUnsupported(
+                self._provider.facts.name, "the openai SDK", hint="use `client.sdk` instead"
+            )
         return self._client
 
     def _target(self, step: core.Call) -> Any:
         return _attr(self._calls, step.method)
 
     # -- plan builders shared by both clients ------------------------------------------------------
+
+    def _read(self, attempt: Callable[[], core.Plan[T]], action: str) -> core.Plan[T]:
+        return core.read_plan(attempt, self.retry, action=action, provider=self._provider)
+
+    def _needs(self, capability: str, operation: str) -> None:
+        if not self._provider.facts.has(capability):
+            raise ProviderUnsupported(self._provider.facts.name, operation)
 
     @contextlib.contextmanager
     def _as_file(self, data: Any, name: str) -> Iterator[Path]:
@@ -163,12 +206,22 @@ class _Base(Generic[C]):
         validate: bool,
         method: Method | None,
         wait: bool,
-        min_examples: int = MIN_EXAMPLES,
+        min_examples: int | None = None,
         processing_timeout: float | None = None,
         pii: PIIMode = "warn",
     ) -> core.Plan[FileRef]:
         if validate or pii == "error":
-            validator = Validator(min_examples=min_examples, pii=pii)
+            facts = self._provider.facts
+            profile = get_profile(facts.validation_profile)
+            if profile.bom == "required":
+                # Azure's documented BOM rule is reported by `validate --provider azure` (and
+                # `fix --provider azure` adds the mark); an upload is not refused for it
+                profile = dataclasses.replace(profile, bom="optional")
+            validator = Validator(
+                min_examples=facts.min_examples if min_examples is None else min_examples,
+                pii=pii,
+                profile=profile,
+            )
             report = yield core.Run(functools.partial(validator.validate, path, method=method))
             personal = [f for f in report.errors if f.code.startswith("pii_")]
             if personal:
@@ -189,6 +242,7 @@ class _Base(Generic[C]):
             yield from core.upload_plan(
                 spec,
                 self.retry,
+                provider=self._provider,
                 chunked_above=self.chunked_above,
                 wait=wait,
                 poll_interval=min(self.poll_interval, 2.0),
@@ -203,34 +257,29 @@ class _Base(Generic[C]):
         *,
         validation_file: str | FileRef | None,
         method: str,
-        n_epochs: int | str | None,
-        batch_size: int | str | None,
-        learning_rate_multiplier: float | str | None,
-        beta: float | str | None,
+        hyperparameters: Mapping[str, Any],
         suffix: str | None,
         seed: int | None,
         metadata: Mapping[str, str] | None,
         integrations: Iterable[Mapping[str, Any]] | None,
     ) -> core.Plan[Job]:
-        if not is_azure(self._client):  # OpenAI's wind-down: a LifecycleWarning per finding
+        if self._provider.facts.name == "openai":  # OpenAI's wind-down: a LifecycleWarning each
             warn_lifecycle(model, today=self.today)
-        request = core.job_request(
+        if method not in self._provider.facts.methods:
+            raise ProviderUnsupported(self._provider.facts.name, f"the {method} method")
+        spec = JobSpec(
             training_file=_file_id(training_file),
             model=model,
             validation_file=_file_id(validation_file) if validation_file is not None else None,
-            method=core.build_method(
-                method,
-                n_epochs=n_epochs,
-                batch_size=batch_size,
-                learning_rate_multiplier=learning_rate_multiplier,
-                beta=beta,
-            ),
+            method=method,
+            hyperparameters=dict(hyperparameters),
             suffix=suffix,
             seed=seed,
             metadata=metadata,
-            integrations=integrations,
+            integrations=list(integrations) if integrations else None,
         )
-        return core.create_plan(request, self.retry)
+        request = self._provider.job_request(spec)
+        return core.create_plan(request, self.retry, provider=self._provider)
 
     def _wait_plan(
         self,
@@ -252,6 +301,7 @@ class _Base(Generic[C]):
             on_event=on_event,
             on_poll=on_poll,
             state=core.WaitState(),
+            provider=self._provider,
         )
         if raise_on_failure and final.status != "succeeded":
             detail = f": {final.error}" if final.error else ""
@@ -274,8 +324,8 @@ class _Base(Generic[C]):
         processing_timeout: float | None = None,
         pii: PIIMode = "warn",
     ) -> core.Plan[FileRef]:
-        # a validation file may be small: OpenAI's 10-example minimum is for training files
-        minimum = 1 if name == "validation" else MIN_EXAMPLES
+        # a validation file may be small: the providers' minimum is for training files
+        minimum = 1 if name == "validation" else None
         with self._as_file(data, name) as path:
             return (
                 yield from self._upload_plan(
@@ -307,6 +357,8 @@ class _Base(Generic[C]):
         on_event: EventCallback | None,
         pii: PIIMode,
     ) -> core.Plan[Job]:
+        if method not in self._provider.facts.methods:
+            raise ProviderUnsupported(self._provider.facts.name, f"the {method} method")
         train_data, valid_data = _split(data, validation_data, validation_split, seed)
         training = yield from self._upload_data_plan(
             train_data,
@@ -335,10 +387,7 @@ class _Base(Generic[C]):
             model,
             validation_file=validation,
             method=method,
-            n_epochs=hyperparameters.get("n_epochs"),
-            batch_size=hyperparameters.get("batch_size"),
-            learning_rate_multiplier=hyperparameters.get("learning_rate_multiplier"),
-            beta=hyperparameters.get("beta"),
+            hyperparameters=hyperparameters,
             suffix=suffix,
             seed=seed,
             metadata=metadata,
@@ -356,35 +405,58 @@ class _Base(Generic[C]):
         )
         return dataclasses.replace(final, reused=job.reused)
 
-    def _read(self, method: str, action: str, **kwargs: Any) -> core.Plan[Any]:
-        return core.read_plan(core.Call(method, kwargs), self.retry, action=action)
-
-    def _job_plan(self, method: str, job: str | Job, action: str) -> core.Plan[Job]:
-        obj = yield from self._read(method, action, fine_tuning_job_id=_job_id(job))
-        return Job.from_api(obj)
+    def _job_plan(self, operation: str, job: str | Job, action: str) -> core.Plan[Job]:
+        job_id = _job_id(job)
+        adapter = self._provider
+        if operation in ("pause", "resume") and not adapter.facts.has(operation):
+            raise ProviderUnsupported(adapter.facts.name, operation)
+        attempt: Callable[[], core.Plan[Any]] = {
+            "retrieve": lambda: adapter.retrieve_job(job_id),
+            "cancel": lambda: adapter.cancel_job(job_id),
+            "pause": lambda: adapter.pause_job(job_id),
+            "resume": lambda: adapter.resume_job(job_id),
+        }[operation]
+        obj = yield from self._read(attempt, action)
+        return Job.from_remote(obj, provider=adapter.facts.name)
 
     def _list_plan(self, limit: int) -> core.Plan[list[Job]]:
-        page = yield from self._read("fine_tuning.jobs.list", "listing jobs", limit=limit)
-        return [Job.from_api(j) for j in page.data]
+        adapter = self._provider
+        items = yield from self._read(lambda: adapter.list_jobs(limit), "listing jobs")
+        return [Job.from_remote(j, provider=adapter.facts.name) for j in items]
+
+    def _events_plan(self, job: str | Job) -> core.Plan[list[JobEvent]]:
+        if not self._provider.facts.has("events"):
+            raise ProviderUnsupported(self._provider.facts.name, "events")
+        return (yield from core.all_events_plan(_job_id(job), self.retry, self._provider))
 
     def _checkpoints_plan(self, job: str | Job) -> core.Plan[list[Checkpoint]]:
-        items = yield from core.list_all(
-            "fine_tuning.jobs.checkpoints.list", {"fine_tuning_job_id": _job_id(job)}
-        )
+        adapter = self._provider
+        if not adapter.facts.has("checkpoints"):
+            raise ProviderUnsupported(adapter.facts.name, "checkpoints")
+        job_id = _job_id(job)
+        items = yield from self._read(lambda: adapter.checkpoints(job_id), "listing checkpoints")
         return sorted((Checkpoint.from_api(c) for c in items), key=lambda c: c.step_number)
 
     def _metrics_plan(self, job: str | Job) -> core.Plan[pd.DataFrame]:
-        current = yield from self._job_plan("fine_tuning.jobs.retrieve", job, "checking the job")
-        if current.result_files:
-            response = yield from self._read(
-                "files.content", "downloading the result file", file_id=current.result_files[0]
-            )
-            frame = parse_result_file(_content_bytes(response))
+        import pandas as pd
+
+        adapter = self._provider
+        if not adapter.facts.has("metrics"):
+            raise ProviderUnsupported(adapter.facts.name, "metrics")
+        job_id = _job_id(job)
+        current = yield from self._read(lambda: adapter.retrieve_job(job_id), "checking the job")
+        source = yield from self._read(lambda: adapter.metrics(current), "reading the metrics")
+        if source.csv is not None:
+            frame = parse_result_file(source.csv)
+        elif source.rows:
+            frame = pd.DataFrame(source.rows).rename(columns=_METRIC_COLUMNS)
+            if "step" in frame:
+                frame = frame.sort_values("step").reset_index(drop=True)
         else:
-            events = yield from core.all_events_plan(current.id, self.retry)
+            events = yield from self._events_plan(current["id"])
             frame = metrics_from_events(events)
-        frame.attrs["job_id"] = current.id
-        frame.attrs["status"] = current.status
+        frame.attrs["job_id"] = current["id"]
+        frame.attrs["status"] = current["status"]
         return frame
 
     def _ask_plan(
@@ -401,11 +473,12 @@ class _Base(Generic[C]):
                 messages.insert(0, {"role": "system", "content": system})
         else:
             messages = [dict(m) for m in prompt]
-        kwargs: dict[str, Any] = {"model": model, "messages": messages}
-        if max_tokens is not None:
-            kwargs["max_tokens"] = max_tokens
-        completion = yield from self._read("chat.completions.create", "asking the model", **kwargs)
-        return str(completion.choices[0].message.content or "")
+        adapter = self._provider
+        return (
+            yield from self._read(
+                lambda: adapter.chat(model, messages, max_tokens), "asking the model"
+            )
+        )
 
 
 def _file_id(ref: str | FileRef) -> str:
@@ -416,23 +489,30 @@ def _job_id(job: str | Job) -> str:
     return job.id if isinstance(job, Job) else job
 
 
-class JobClient(_Base[openai.OpenAI]):
+class JobClient(_Base[Any]):
     """Upload, create, watch and inspect fine-tuning jobs — never a duplicate upload or job.
 
+    One engine for every provider: OpenAI, Azure OpenAI and Together AI (see
+    [providers](../providers.md)).
+
     Args:
-        client: An ``openai.OpenAI`` (or ``AzureOpenAI``) client to share; default: one built
-            from the environment (``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, ``OPENAI_ORG_ID``,
-            ``OPENAI_PROJECT_ID``).
+        client: An SDK client to share: ``openai.OpenAI``, ``openai.AzureOpenAI`` or
+            ``together.Together`` (its provider is recognised); default: one built from the
+            environment (``OPENAI_API_KEY`` / ``OPENAI_BASE_URL``; ``AZURE_OPENAI_*``;
+            ``TOGETHER_API_KEY`` / ``TOGETHER_BASE_URL``).
+        provider: ``openai``, ``azure`` or ``together`` (or an adapter); default: the
+            client's, else ``FINETUNE_KIT_PROVIDER``, else ``openai``.
         poll_interval: Seconds between polls while waiting for a job.
         timeout: Default longest wait for a job in seconds (``None``: no limit).
         retry: How writes and polls are retried.
         chunked_above: Files larger than this many bytes go through the Uploads API in parts.
 
     Raises:
-        ConfigError: No client was given and no API key is set.
+        ConfigError: No client was given and no API key is set (the message names the
+            variable), or the client is not the provider's.
     """
 
-    _new_client = openai.OpenAI
+    _async = False
 
     def _run(self, plan: core.Plan[T]) -> T:
         """Perform the steps of a plan until it returns."""
@@ -510,6 +590,7 @@ class JobClient(_Base[openai.OpenAI]):
         seed: int | None = None,
         metadata: Mapping[str, str] | None = None,
         integrations: Iterable[Mapping[str, Any]] | None = None,
+        hyperparameters: Mapping[str, Any] | None = None,
     ) -> Job:
         """Create a fine-tuning job — idempotently.
 
@@ -531,6 +612,8 @@ class JobClient(_Base[openai.OpenAI]):
             seed: Seed for reproducibility.
             metadata: Up to 15 key/value pairs of your own.
             integrations: For example ``[{"type": "wandb", "wandb": {"project": "p"}}]``.
+            hyperparameters: Provider-specific ones, e.g. Together's ``learning_rate``,
+                ``lora``, ``n_checkpoints``.
 
         Returns:
             The job (``job.reused`` is true when an existing one was returned).
@@ -541,10 +624,9 @@ class JobClient(_Base[openai.OpenAI]):
                 model,
                 validation_file=validation_file,
                 method=method,
-                n_epochs=n_epochs,
-                batch_size=batch_size,
-                learning_rate_multiplier=learning_rate_multiplier,
-                beta=beta,
+                hyperparameters=_hyperparameters(
+                    n_epochs, batch_size, learning_rate_multiplier, beta, hyperparameters
+                ),
                 suffix=suffix,
                 seed=seed,
                 metadata=metadata,
@@ -612,6 +694,7 @@ class JobClient(_Base[openai.OpenAI]):
         timeout: float | None = None,
         on_event: EventCallback | None = None,
         pii: PIIMode = "warn",
+        hyperparameters: Mapping[str, Any] | None = None,
     ) -> Job:
         """Validate, upload (training and validation data), create the job and wait for it.
 
@@ -635,6 +718,8 @@ class JobClient(_Base[openai.OpenAI]):
             timeout: Longest wait in seconds.
             on_event: Called with each new event while waiting.
             pii: ``"error"`` refuses data with personal data in it.
+            hyperparameters: Provider-specific ones, e.g. Together's ``learning_rate``,
+                ``lora``, ``n_checkpoints``.
 
         Returns:
             The job (final when ``wait``).
@@ -647,7 +732,7 @@ class JobClient(_Base[openai.OpenAI]):
                 validation_split=validation_split,
                 method=method,
                 hyperparameters=_hyperparameters(
-                    n_epochs, batch_size, learning_rate_multiplier, beta
+                    n_epochs, batch_size, learning_rate_multiplier, beta, hyperparameters
                 ),
                 suffix=suffix,
                 seed=seed,
@@ -661,7 +746,7 @@ class JobClient(_Base[openai.OpenAI]):
 
     def get(self, job: str | Job) -> Job:
         """The job as it is now."""
-        return self._run(self._job_plan("fine_tuning.jobs.retrieve", job, "checking the job"))
+        return self._run(self._job_plan("retrieve", job, "checking the job"))
 
     def list(self, limit: int = 20) -> builtins.list[Job]:
         """The most recent jobs, newest first."""
@@ -669,19 +754,19 @@ class JobClient(_Base[openai.OpenAI]):
 
     def cancel(self, job: str | Job) -> Job:
         """Cancel a job that has not ended."""
-        return self._run(self._job_plan("fine_tuning.jobs.cancel", job, "cancelling the job"))
+        return self._run(self._job_plan("cancel", job, "cancelling the job"))
 
     def pause(self, job: str | Job) -> Job:
         """Pause a running job."""
-        return self._run(self._job_plan("fine_tuning.jobs.pause", job, "pausing the job"))
+        return self._run(self._job_plan("pause", job, "pausing the job"))
 
     def resume(self, job: str | Job) -> Job:
         """Resume a paused job."""
-        return self._run(self._job_plan("fine_tuning.jobs.resume", job, "resuming the job"))
+        return self._run(self._job_plan("resume", job, "resuming the job"))
 
     def events(self, job: str | Job) -> Iterator[JobEvent]:
         """Every event of the job (all pages), oldest first."""
-        return iter(self._run(core.all_events_plan(_job_id(job), self.retry)))
+        return iter(self._run(self._events_plan(job)))
 
     def checkpoints(self, job: str | Job) -> builtins.list[Checkpoint]:
         """The job's checkpoints (one per epoch; OpenAI keeps the last three), by step."""
@@ -731,19 +816,20 @@ class JobClient(_Base[openai.OpenAI]):
         return archive(self, out_dir, since=since, progress=progress)
 
 
-class AsyncJobClient(_Base[openai.AsyncOpenAI]):
+class AsyncJobClient(_Base[Any]):
     """The asyncio twin of [`JobClient`][finetune_kit.JobClient]: same methods, awaitable.
 
     Args:
-        client: An ``openai.AsyncOpenAI`` (or ``AsyncAzureOpenAI``) client; default: one built
-            from the environment.
+        client: An ``openai.AsyncOpenAI``, ``AsyncAzureOpenAI`` or ``together.AsyncTogether``
+            client; default: one built from the environment.
+        provider: ``openai``, ``azure`` or ``together`` (or an adapter).
         poll_interval: Seconds between polls while waiting for a job.
         timeout: Default longest wait for a job in seconds.
         retry: How writes and polls are retried.
         chunked_above: Files larger than this go through the Uploads API in parts.
     """
 
-    _new_client = openai.AsyncOpenAI
+    _async = True
 
     async def _run(self, plan: core.Plan[T]) -> T:
         """Perform the steps of a plan until it returns."""
@@ -798,6 +884,7 @@ class AsyncJobClient(_Base[openai.AsyncOpenAI]):
         seed: int | None = None,
         metadata: Mapping[str, str] | None = None,
         integrations: Iterable[Mapping[str, Any]] | None = None,
+        hyperparameters: Mapping[str, Any] | None = None,
     ) -> Job:
         """Async [`JobClient.create_job`][finetune_kit.JobClient.create_job]."""
         return await self._run(
@@ -806,10 +893,9 @@ class AsyncJobClient(_Base[openai.AsyncOpenAI]):
                 model,
                 validation_file=validation_file,
                 method=method,
-                n_epochs=n_epochs,
-                batch_size=batch_size,
-                learning_rate_multiplier=learning_rate_multiplier,
-                beta=beta,
+                hyperparameters=_hyperparameters(
+                    n_epochs, batch_size, learning_rate_multiplier, beta, hyperparameters
+                ),
                 suffix=suffix,
                 seed=seed,
                 metadata=metadata,
@@ -858,6 +944,7 @@ class AsyncJobClient(_Base[openai.AsyncOpenAI]):
         timeout: float | None = None,
         on_event: EventCallback | None = None,
         pii: PIIMode = "warn",
+        hyperparameters: Mapping[str, Any] | None = None,
     ) -> Job:
         """Async [`JobClient.train`][finetune_kit.JobClient.train]."""
         return await self._run(
@@ -868,7 +955,7 @@ class AsyncJobClient(_Base[openai.AsyncOpenAI]):
                 validation_split=validation_split,
                 method=method,
                 hyperparameters=_hyperparameters(
-                    n_epochs, batch_size, learning_rate_multiplier, beta
+                    n_epochs, batch_size, learning_rate_multiplier, beta, hyperparameters
                 ),
                 suffix=suffix,
                 seed=seed,
@@ -882,7 +969,7 @@ class AsyncJobClient(_Base[openai.AsyncOpenAI]):
 
     async def get(self, job: str | Job) -> Job:
         """Async [`JobClient.get`][finetune_kit.JobClient.get]."""
-        return await self._run(self._job_plan("fine_tuning.jobs.retrieve", job, "checking the job"))
+        return await self._run(self._job_plan("retrieve", job, "checking the job"))
 
     async def list(self, limit: int = 20) -> builtins.list[Job]:
         """Async [`JobClient.list`][finetune_kit.JobClient.list]."""
@@ -890,19 +977,19 @@ class AsyncJobClient(_Base[openai.AsyncOpenAI]):
 
     async def cancel(self, job: str | Job) -> Job:
         """Async [`JobClient.cancel`][finetune_kit.JobClient.cancel]."""
-        return await self._run(self._job_plan("fine_tuning.jobs.cancel", job, "cancelling the job"))
+        return await self._run(self._job_plan("cancel", job, "cancelling the job"))
 
     async def pause(self, job: str | Job) -> Job:
         """Async [`JobClient.pause`][finetune_kit.JobClient.pause]."""
-        return await self._run(self._job_plan("fine_tuning.jobs.pause", job, "pausing the job"))
+        return await self._run(self._job_plan("pause", job, "pausing the job"))
 
     async def resume(self, job: str | Job) -> Job:
         """Async [`JobClient.resume`][finetune_kit.JobClient.resume]."""
-        return await self._run(self._job_plan("fine_tuning.jobs.resume", job, "resuming the job"))
+        return await self._run(self._job_plan("resume", job, "resuming the job"))
 
     async def events(self, job: str | Job) -> AsyncIterator[JobEvent]:
         """Async [`JobClient.events`][finetune_kit.JobClient.events] (an async iterator)."""
-        for event in await self._run(core.all_events_plan(_job_id(job), self.retry)):
+        for event in await self._run(self._events_plan(job)):
             yield event
 
     async def checkpoints(self, job: str | Job) -> builtins.list[Checkpoint]:
@@ -930,13 +1017,20 @@ def _hyperparameters(
     batch_size: int | str | None,
     learning_rate_multiplier: float | str | None,
     beta: float | str | None,
+    extra: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
-    return {
+    named = {
         "n_epochs": n_epochs,
         "batch_size": batch_size,
         "learning_rate_multiplier": learning_rate_multiplier,
         "beta": beta,
     }
+    clash = sorted(
+        k for k, v in (extra or {}).items() if named.get(k) is not None and v is not None
+    )
+    if clash:
+        raise ConfigError(f"{', '.join(clash)} given twice (as an argument and in hyperparameters)")
+    return {**named, **{k: v for k, v in (extra or {}).items() if v is not None}}
 
 
 def _split(

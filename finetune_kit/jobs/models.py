@@ -18,6 +18,8 @@ from finetune_kit._html import key_values
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
+    from finetune_kit.providers.base import RemoteFile, RemoteJob
+
 __all__ = ["Checkpoint", "FileRef", "Job", "JobError", "JobEvent"]
 
 TERMINAL = frozenset({"succeeded", "failed", "cancelled"})
@@ -72,13 +74,28 @@ class FileRef:
 
     @classmethod
     def from_api(cls, obj: Any, *, sha256: str | None = None, reused: bool = False) -> FileRef:
-        """Build from the SDK's ``FileObject``."""
+        """Build from the ``openai`` SDK's ``FileObject``."""
         return cls(
             id=_get(obj, "id"),
             filename=_get(obj, "filename", ""),
             bytes=int(_get(obj, "bytes", 0) or 0),
             status=_get(obj, "status", "processed") or "processed",
             purpose=_get(obj, "purpose", "fine-tune"),
+            sha256=sha256,
+            reused=reused,
+        )
+
+    @classmethod
+    def from_remote(
+        cls, obj: RemoteFile, *, sha256: str | None = None, reused: bool = False
+    ) -> FileRef:
+        """Build from an adapter's [`RemoteFile`][finetune_kit.providers.base.RemoteFile]."""
+        return cls(
+            id=obj["id"],
+            filename=obj["filename"],
+            bytes=obj["bytes"],
+            status=obj["status"],
+            purpose=obj["purpose"],
             sha256=sha256,
             reused=reused,
         )
@@ -172,6 +189,9 @@ class Job:
         result_files: Result file ids.
         estimated_finish: Unix time the API expects it to finish, if given.
         reused: True when an identical job already existed and was returned instead.
+        provider: The provider that runs it (``openai``, ``azure``, ``together``, ...).
+        provider_status: The provider's own status (``status`` is the product's mapping).
+        estimated_cost: The provider's price for the job in USD, when it reports one.
         raw: The SDK object it was built from.
     """
 
@@ -193,43 +213,48 @@ class Job:
     result_files: list[str] = field(default_factory=list)
     estimated_finish: int | None = None
     reused: bool = False
+    provider: str = "openai"
+    provider_status: str | None = None
+    estimated_cost: float | None = None
     raw: Any = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_api(cls, obj: Any, *, reused: bool = False) -> Job:
-        """Build from the SDK's ``FineTuningJob``."""
-        err = _get(obj, "error")
+        """Build from the ``openai`` SDK's ``FineTuningJob``."""
+        from finetune_kit.providers.openai import remote_job
+
+        return cls.from_remote(remote_job(obj), reused=reused)
+
+    @classmethod
+    def from_remote(cls, obj: RemoteJob, *, provider: str = "openai", reused: bool = False) -> Job:
+        """Build from an adapter's [`RemoteJob`][finetune_kit.providers.base.RemoteJob]."""
+        err = obj["error"]
         error = None
-        if err is not None and (_get(err, "message") or _get(err, "code")):
-            error = JobError(_get(err, "code"), _get(err, "message") or "", _get(err, "param"))
-        method = _dump(_get(obj, "method")) or {}
-        hp: Any = {}
-        if isinstance(method, dict):  # the method's hyper-parameters (DPO beta included) first
-            kind = method.get("type")
-            inner = method.get(kind, {}) if isinstance(kind, str) else {}
-            hp = inner.get("hyperparameters", {}) if isinstance(inner, dict) else {}
-        if not hp:  # the deprecated top-level field
-            hp = _dump(_get(obj, "hyperparameters")) or {}
+        if err is not None:
+            error = JobError(err.get("code"), str(err.get("message") or ""), err.get("param"))
         return cls(
-            id=_get(obj, "id"),
-            status=str(_get(obj, "status", "unknown")),
-            model=_get(obj, "model", ""),
-            fine_tuned_model=_get(obj, "fine_tuned_model"),
-            training_file=_get(obj, "training_file"),
-            validation_file=_get(obj, "validation_file"),
-            created_at=_get(obj, "created_at"),
-            finished_at=_get(obj, "finished_at"),
-            trained_tokens=_get(obj, "trained_tokens"),
+            id=obj["id"],
+            status=obj["status"],
+            model=obj["model"],
+            fine_tuned_model=obj["fine_tuned_model"],
+            training_file=obj["training_file"],
+            validation_file=obj["validation_file"],
+            created_at=obj["created_at"],
+            finished_at=obj["finished_at"],
+            trained_tokens=obj["trained_tokens"],
             error=error,
-            method=method if isinstance(method, dict) else {},
-            hyperparameters=hp if isinstance(hp, dict) else {},
-            suffix=_get(obj, "user_provided_suffix") or _get(obj, "suffix"),
-            seed=_get(obj, "seed"),
-            metadata=dict(_get(obj, "metadata") or {}),
-            result_files=list(_get(obj, "result_files") or []),
-            estimated_finish=_get(obj, "estimated_finish"),
+            method=obj["method"],
+            hyperparameters=obj["hyperparameters"],
+            suffix=obj["suffix"],
+            seed=obj["seed"],
+            metadata=obj["metadata"],
+            result_files=obj["result_files"],
+            estimated_finish=obj["estimated_finish"],
             reused=reused,
-            raw=obj,
+            provider=provider,
+            provider_status=obj["provider_status"],
+            estimated_cost=obj["estimated_cost"],
+            raw=obj["raw"],
         )
 
     @property
@@ -268,12 +293,15 @@ class Job:
             "metadata": self.metadata,
             "result_files": self.result_files,
             "reused": self.reused,
+            "estimated_cost": self.estimated_cost,
+            "provider": self.provider,
+            "provider_status": self.provider_status,
         }
 
     def _pairs(self) -> list[tuple[str, object]]:
         return [
             ("id", self.id),
-            ("status", self.status),
+            ("status", self._status_text()),
             ("model", self.model),
             ("fine-tuned model", self.fine_tuned_model or "—"),
             ("training file", self.training_file or "—"),
@@ -284,6 +312,11 @@ class Job:
             ("hyper-parameters", self.hyperparameters or "—"),
             ("error", str(self.error) if self.error else "—"),
         ]
+
+    def _status_text(self) -> str:
+        if self.provider_status and self.provider_status != self.status:
+            return f"{self.status} ({self.provider}: {self.provider_status})"
+        return self.status
 
     def __repr__(self) -> str:
         ft = f" -> {self.fine_tuned_model}" if self.fine_tuned_model else ""

@@ -1,4 +1,4 @@
-"""A loopback emulator of the OpenAI fine-tuning API, fault plans and a pytest fixture.
+"""Loopback emulators of the OpenAI and Together AI fine-tuning APIs, fault plans, a fixture.
 
 ```python
 from finetune_kit.testing import Emulator, Fault
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from finetune_kit.testing._state import EmulatorState
     from finetune_kit.testing.emulator import DEFAULT_SPEED, Emulator
     from finetune_kit.testing.faults import Fault, FaultKind, FaultPlan
+    from finetune_kit.testing.together import TogetherEmulator
 
 __all__ = [
     "DEFAULT_SHUTDOWN_DATES",
@@ -38,6 +39,7 @@ __all__ = [
     "ManualClock",
     "RecordedRequest",
     "ScaledClock",
+    "TogetherEmulator",
 ]
 
 _WHERE = {
@@ -53,6 +55,7 @@ _WHERE = {
     "Fault": "faults",
     "FaultKind": "faults",
     "FaultPlan": "faults",
+    "TogetherEmulator": "together",
 }
 
 

@@ -7,6 +7,7 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -16,11 +17,13 @@ from finetune_kit.testing._ids import IdMaker
 from finetune_kit.testing._injector import FaultInjector
 from finetune_kit.testing._records import Recorder
 from finetune_kit.testing._routes import dispatch
-from finetune_kit.testing._state import EmulatorState
 from finetune_kit.testing._wire import ApiError, Request, Response
 from finetune_kit.testing.faults import Fault
 
-__all__ = ["EmulatorHTTPServer", "ServerCore"]
+__all__ = ["EmulatorHTTPServer", "Router", "ServerCore"]
+
+Router = Callable[..., Response]
+"""Answers one request: ``router(state, request, api_key=...)`` (never raises)."""
 
 log = logging.getLogger("finetune_kit.testing")
 
@@ -74,13 +77,15 @@ class ServerCore:
         injector: The fault plan and its counters.
         recorder: Request and fault logs.
         api_key: The only key accepted, or ``None`` for any non-empty key.
+        router: The provider's route set (default: OpenAI's).
         stopping: Set when the server shuts down (cuts injected latency short).
     """
 
-    state: EmulatorState
+    state: Any
     injector: FaultInjector
     recorder: Recorder
     api_key: str | None = None
+    router: Router = dispatch
     stopping: threading.Event = field(default_factory=threading.Event)
     _request_ids: IdMaker = field(default_factory=lambda: IdMaker(seed=1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -160,7 +165,7 @@ class _Handler(BaseHTTPRequestHandler):
         if action is not None and kind == "status":
             response = fault_response(action)
         else:
-            response = dispatch(core.state, request, api_key=core.api_key)
+            response = core.router(core.state, request, api_key=core.api_key)
         if kind == "drop_after":
             record(None)
             self.close_connection = True

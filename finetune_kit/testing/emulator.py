@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from finetune_kit.errors import ConfigError
 from finetune_kit.testing._clock import Clock, ManualClock, ScaledClock
@@ -24,7 +24,7 @@ from finetune_kit.testing.faults import Fault, FaultPlan
 if TYPE_CHECKING:
     import openai
 
-__all__ = ["DEFAULT_SPEED", "Emulator"]
+__all__ = ["DEFAULT_SPEED", "Emulator", "LoopbackServer"]
 
 #: Emulated seconds per real second: a 50-example demo job finishes in about two seconds.
 DEFAULT_SPEED = 100.0
@@ -53,88 +53,29 @@ def _as_date(value: date | str | None) -> date | None:
         ) from None
 
 
-class Emulator:
-    """A loopback emulator of the OpenAI files, uploads, fine-tuning, models and chat API.
+_S = TypeVar("_S", bound="LoopbackServer")
 
-    ```python
-    with Emulator(manual_clock=True) as emu:
-        client = emu.client()
-        job = client.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=file.id)
-        emu.advance(3600)
-        assert client.fine_tuning.jobs.retrieve(job.id).status == "succeeded"
-    ```
 
-    Args:
-        host: Interface to listen on.
-        port: Port (0: the OS picks a free one).
-        speed: Emulated seconds per real second (ignored with ``manual_clock``).
-        manual_clock: Freeze time; it then moves only through
-            [`advance`][finetune_kit.testing.Emulator.advance].
-        start_time: Emulated start time (Unix seconds or datetime; default: now).
-        faults: A fault plan, a list of faults, or the path of a JSON plan.
-        seed: Seed for ids, job seeds and loss curves.
-        api_key: Accept only this key (default: any non-empty Bearer key).
-        organization: Organization name in ``ft:`` model names.
-        shutdown_dates: Model shutdown dates merged over the defaults (``YYYY-MM-DD`` or None);
-            served by ``GET /v1/models``.
-        enforce_shutdowns: Refuse jobs and chat on models past their shutdown date, as the API
-            will (off by default so that your tests do not start failing on a calendar date;
-            turn it on, with ``start_time``, to test what happens after a shutdown).
-        job_creation_cutoff: Refuse job creation from this emulated date on (OpenAI's
-            wind-down: ``"2027-01-06"``).
-        results_base64: Serve result files base64-encoded, as some API versions did.
+class LoopbackServer:
+    """What every provider's emulator shares: the server thread, the clock, faults and logs.
+
+    A provider's emulator builds its state and route set into a ``ServerCore`` and passes it
+    here; starting, stopping, time, request logs and fault plans work the same for all.
 
     Attributes:
-        clock: The emulated clock (see [`advance`][finetune_kit.testing.Emulator.advance]).
-
-    Raises:
-        ConfigError: For an unreadable fault plan or a bad date.
+        clock: The emulated clock (see `advance()`).
     """
 
-    def __init__(
-        self,
-        *,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        speed: float = DEFAULT_SPEED,
-        manual_clock: bool = False,
-        start_time: float | datetime | None = None,
-        faults: FaultsLike = None,
-        seed: int = 0,
-        api_key: str | None = None,
-        organization: str = "emulator",
-        shutdown_dates: Mapping[str, str | None] | None = None,
-        enforce_shutdowns: bool = False,
-        job_creation_cutoff: date | str | None = None,
-        results_base64: bool = False,
-    ) -> None:
-        if speed <= 0:
-            raise ConfigError(f"speed must be positive, got {speed}", field="speed")
-        self.clock: Clock = (
-            ManualClock(start_time) if manual_clock else ScaledClock(speed, start_time)
-        )
-        try:
-            state = EmulatorState(
-                clock=self.clock,
-                seed=seed,
-                organization=organization,
-                shutdown_dates=shutdown_dates,
-                enforce_shutdowns=enforce_shutdowns,
-                results_base64=results_base64,
-            )
-        except ValueError as exc:
-            raise ConfigError(str(exc), field="shutdown_dates") from exc
-        state.set_job_creation_cutoff(_as_date(job_creation_cutoff))
-        self._core = ServerCore(state, FaultInjector(_as_plan(faults)), Recorder(), api_key)
+    def __init__(self, core: ServerCore, clock: Clock, *, host: str, port: int) -> None:
+        self.clock = clock
+        self._core = core
         self._host, self._port = host, port
-        self._api_key = api_key
+        self._api_key = core.api_key
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
-        self._clients: list[openai.OpenAI] = []
+        self._clients: list[Any] = []
 
-    # -- life cycle -------------------------------------------------------------------------
-
-    def start(self) -> Emulator:
+    def start(self: _S) -> _S:
         """Start serving in a background thread (idempotent).
 
         Raises:
@@ -188,7 +129,7 @@ class Emulator:
         finally:
             self.stop()
 
-    def __enter__(self) -> Emulator:
+    def __enter__(self: _S) -> _S:
         return self.start()
 
     def __exit__(
@@ -199,8 +140,6 @@ class Emulator:
     ) -> None:
         self.stop()
 
-    # -- where and how to talk to it ----------------------------------------------------------
-
     @property
     def port(self) -> int:
         """The port it listens on (only known once started)."""
@@ -209,43 +148,9 @@ class Emulator:
         return int(self._server.server_address[1])
 
     @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:PORT/v1``: pass it as the SDK's ``base_url``."""
-        return f"http://{self._host}:{self.port}/v1"
-
-    @property
     def api_key(self) -> str:
         """A key the emulator accepts."""
         return self._api_key or "sk-test"
-
-    def client(self, **options: Any) -> openai.OpenAI:
-        """An ``openai.OpenAI`` pointed at the emulator (closed by `stop()`).
-
-        Args:
-            **options: Passed to ``openai.OpenAI`` (``max_retries``, ``timeout``, ...).
-        """
-        import openai
-
-        options.setdefault("api_key", self.api_key)
-        # Plain HTTP on loopback: skip loading the CA bundle (5x faster client creation).
-        options.setdefault("http_client", openai.DefaultHttpxClient(verify=False))
-        client = openai.OpenAI(base_url=self.base_url, **options)
-        self._clients.append(client)
-        return client
-
-    def async_client(self, **options: Any) -> openai.AsyncOpenAI:
-        """An ``openai.AsyncOpenAI`` pointed at the emulator (close it yourself).
-
-        Args:
-            **options: Passed to ``openai.AsyncOpenAI``.
-        """
-        import openai
-
-        options.setdefault("api_key", self.api_key)
-        options.setdefault("http_client", openai.DefaultAsyncHttpxClient(verify=False))
-        return openai.AsyncOpenAI(base_url=self.base_url, **options)
-
-    # -- time ---------------------------------------------------------------------------------
 
     def now(self) -> float:
         """Current emulated Unix time."""
@@ -254,13 +159,6 @@ class Emulator:
     def advance(self, seconds: float) -> None:
         """Move emulated time forward (works with either clock)."""
         self.clock.advance(seconds)
-
-    # -- state, records and faults --------------------------------------------------------------
-
-    @property
-    def state(self) -> EmulatorState:
-        """Files, uploads, jobs and models held by the emulator (for assertions)."""
-        return self._core.state
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -289,7 +187,117 @@ class Emulator:
         """Append faults to the plan."""
         self._core.injector.extend(faults)
 
-    # -- job behaviour --------------------------------------------------------------------------
+
+class Emulator(LoopbackServer):
+    """A loopback emulator of the OpenAI files, uploads, fine-tuning, models and chat API.
+
+    ```python
+    with Emulator(manual_clock=True) as emu:
+        client = emu.client()
+        job = client.fine_tuning.jobs.create(model="gpt-4o-mini", training_file=file.id)
+        emu.advance(3600)
+        assert client.fine_tuning.jobs.retrieve(job.id).status == "succeeded"
+    ```
+
+    Args:
+        host: Interface to listen on.
+        port: Port (0: the OS picks a free one).
+        speed: Emulated seconds per real second (ignored with ``manual_clock``).
+        manual_clock: Freeze time; it then moves only through
+            `advance()`.
+        start_time: Emulated start time (Unix seconds or datetime; default: now).
+        faults: A fault plan, a list of faults, or the path of a JSON plan.
+        seed: Seed for ids, job seeds and loss curves.
+        api_key: Accept only this key (default: any non-empty Bearer key).
+        organization: Organization name in ``ft:`` model names.
+        shutdown_dates: Model shutdown dates merged over the defaults (``YYYY-MM-DD`` or None);
+            served by ``GET /v1/models``.
+        enforce_shutdowns: Refuse jobs and chat on models past their shutdown date, as the API
+            will (off by default so that your tests do not start failing on a calendar date;
+            turn it on, with ``start_time``, to test what happens after a shutdown).
+        job_creation_cutoff: Refuse job creation from this emulated date on (OpenAI's
+            wind-down: ``"2027-01-06"``).
+        results_base64: Serve result files base64-encoded, as some API versions did.
+
+    Attributes:
+        clock: The emulated clock (see `advance()`).
+
+    Raises:
+        ConfigError: For an unreadable fault plan or a bad date.
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        speed: float = DEFAULT_SPEED,
+        manual_clock: bool = False,
+        start_time: float | datetime | None = None,
+        faults: FaultsLike = None,
+        seed: int = 0,
+        api_key: str | None = None,
+        organization: str = "emulator",
+        shutdown_dates: Mapping[str, str | None] | None = None,
+        enforce_shutdowns: bool = False,
+        job_creation_cutoff: date | str | None = None,
+        results_base64: bool = False,
+    ) -> None:
+        if speed <= 0:
+            raise ConfigError(f"speed must be positive, got {speed}", field="speed")
+        clock: Clock = ManualClock(start_time) if manual_clock else ScaledClock(speed, start_time)
+        try:
+            state = EmulatorState(
+                clock=clock,
+                seed=seed,
+                organization=organization,
+                shutdown_dates=shutdown_dates,
+                enforce_shutdowns=enforce_shutdowns,
+                results_base64=results_base64,
+            )
+        except ValueError as exc:
+            raise ConfigError(str(exc), field="shutdown_dates") from exc
+        state.set_job_creation_cutoff(_as_date(job_creation_cutoff))
+        core = ServerCore(state, FaultInjector(_as_plan(faults)), Recorder(), api_key)
+        super().__init__(core, clock, host=host, port=port)
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT/v1``: pass it as the SDK's ``base_url``."""
+        return f"http://{self._host}:{self.port}/v1"
+
+    def client(self, **options: Any) -> openai.OpenAI:
+        """An ``openai.OpenAI`` pointed at the emulator (closed by `stop()`).
+
+        Args:
+            **options: Passed to ``openai.OpenAI`` (``max_retries``, ``timeout``, ...).
+        """
+        import openai
+
+        options.setdefault("api_key", self.api_key)
+        # Plain HTTP on loopback: skip loading the CA bundle (5x faster client creation).
+        options.setdefault("http_client", openai.DefaultHttpxClient(verify=False))
+        client = openai.OpenAI(base_url=self.base_url, **options)
+        self._clients.append(client)
+        return client
+
+    def async_client(self, **options: Any) -> openai.AsyncOpenAI:
+        """An ``openai.AsyncOpenAI`` pointed at the emulator (close it yourself).
+
+        Args:
+            **options: Passed to ``openai.AsyncOpenAI``.
+        """
+        import openai
+
+        options.setdefault("api_key", self.api_key)
+        options.setdefault("http_client", openai.DefaultAsyncHttpxClient(verify=False))
+        return openai.AsyncOpenAI(base_url=self.base_url, **options)
+
+    @property
+    def state(self) -> EmulatorState:
+        """Files, uploads, jobs and models held by the emulator (for assertions)."""
+        state: EmulatorState = self._core.state
+        return state
 
     def fail_next_job(
         self,

@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import metadata
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from pydantic import ValidationError
@@ -31,6 +32,7 @@ from pydantic import ValidationError
 from finetune_kit._checks import Format, Method, Problem, detect_format, forget_messages
 from finetune_kit.errors import ConfigError
 from finetune_kit.reading import Line, iter_jsonl
+from finetune_kit.validation.profiles import ValidationProfile, get_profile, turn_order_problems
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -463,9 +465,12 @@ class Validator:
         builtin: Include the built-in rules (see the rules reference).
         plugins: Include rules registered globally with [`rule`][finetune_kit.rule] and those
             shipped through the ``finetune_kit.rules`` entry point group.
-        min_examples: The file-level minimum (OpenAI requires 10).
+        min_examples: The file-level minimum (default: the profile's; OpenAI requires 10).
         pii: Personal data found in the text: ``"warn"`` (``pii_*`` warnings, the default),
             ``"error"`` (refuse it) or ``"off"`` (do not look).
+        profile: The provider whose rules apply: ``openai`` (default), ``azure`` (UTF-8
+            with BOM required) or ``together`` (alternating turns, its limits); see
+            [`finetune_kit.validation.profiles`][].
     """
 
     def __init__(
@@ -474,15 +479,17 @@ class Validator:
         *,
         builtin: bool = True,
         plugins: bool = True,
-        min_examples: int = MIN_EXAMPLES,
+        min_examples: int | None = None,
         pii: PIIMode = "warn",
+        profile: str | ValidationProfile = "openai",
     ) -> None:
         if pii not in ("warn", "error", "off"):
             raise ConfigError(f"pii must be 'warn', 'error' or 'off', not {pii!r}")
         self._own: dict[str, Rule] = {r.code: r for r in rules}
         self._builtin = builtin
         self._plugins = plugins
-        self.min_examples = min_examples
+        self.profile = get_profile(profile)
+        self.min_examples = self.profile.min_examples if min_examples is None else min_examples
         self.pii: PIIMode = pii
 
     # -- registry ---------------------------------------------------------------------------
@@ -614,8 +621,17 @@ class Validator:
             st.n_lines += 1
             n = line.number
             found: list[Finding] = []
-            if line.had_bom:
+            if line.had_bom and not (n == 1 and self.profile.bom != "forbidden"):
                 found.append(_finding("bom", "the line starts with a UTF-8 byte-order mark", n))
+            if n == 1 and not line.had_bom and self.profile.bom == "required":
+                found.append(
+                    _finding(
+                        "bom_missing",
+                        f"{self.profile.title} needs UTF-8 with a byte-order mark; "
+                        "the file has none",
+                        n,
+                    )
+                )
             if line.problem is not None:
                 p = line.problem
                 found.append(_finding(p.code, p.message, n, hint=p.hint))
@@ -668,6 +684,15 @@ class Validator:
             )
             for r in raw_rules[fmt]:
                 r._apply(obj, ctx, found)
+            if self.profile.alternating_turns:
+                msgs = (
+                    obj.get("messages")
+                    if fmt == "chat"
+                    else (obj.get("input") or {}).get("messages")
+                )
+                where = "messages" if fmt == "chat" else "input.messages"
+                for path, text_ in turn_order_problems(msgs, where):
+                    found.append(_finding("turns_not_alternating", text_, n, field=path))
             forget_messages()
             structurally_ok = not any(f.severity is Severity.ERROR for f in found)
             tokens: int | None = None
@@ -688,7 +713,7 @@ class Validator:
                             _finding(
                                 "example_too_long",
                                 f"{tokens:,} tokens, over the model's limit of {token_limit:,}: "
-                                f"OpenAI truncates it from the end",
+                                f"{self.profile.title} truncates it from the end",
                                 n,
                             )
                         )
@@ -711,7 +736,8 @@ class Validator:
             out.append(
                 _finding(
                     "too_few_examples",
-                    f"{state.n_examples} example(s); OpenAI requires at least {self.min_examples}",
+                    f"{state.n_examples} example(s); {self.profile.title} requires at least "
+                    f"{self.min_examples}",
                     None,
                 )
             )
@@ -749,14 +775,29 @@ class Validator:
             lines = _lines_from_objects(source)
         counter: TokenCounter | None = None
         if model is not None:
+            from finetune_kit.catalog.providers import price_table, training_overrides
             from finetune_kit.tokens.counting import Tokenizer
 
-            tok = Tokenizer.for_model(model)
+            source_name = self.profile.limits_from
+            tok = Tokenizer.for_model(model, prices=price_table(source_name))
             counter = tok.count_raw
             if token_limit is None:
-                token_limit = tok.example_limit
+                limit = training_overrides(source_name, model, method).get("token_limit")
+                token_limit = int(limit) if limit is not None else tok.example_limit
         state = _FileState()
         findings: list[Finding] = []
+        if file is not None:
+            path = Path(file)
+            size = path.stat().st_size if path.is_file() else 0
+            if size > self.profile.max_file_bytes:
+                findings.append(
+                    _finding(
+                        "file_too_large",
+                        f"{size:,} bytes; {self.profile.title} takes at most "
+                        f"{self.profile.max_file_bytes:,}",
+                        None,
+                    )
+                )
         for result in self.scan(
             lines,
             model=model,

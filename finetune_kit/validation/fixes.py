@@ -29,7 +29,9 @@ _FIX_DESCRIPTIONS = {
     "blank_line": "blank line dropped",
     "invalid_utf8": "line re-encoded from cp1252 to UTF-8",
     "duplicate_example": "exact duplicate example dropped",
+    "bom_missing": "byte-order mark added at the start (Azure OpenAI needs one)",
 }
+_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass
@@ -125,6 +127,7 @@ def fix_file(
     rejects: str | os.PathLike[str] | None = None,
     method: Method | None = None,
     validator: Validator | None = None,
+    bom: bool = False,
 ) -> FixReport:
     """Apply the safe fixes to a JSONL file.
 
@@ -139,6 +142,8 @@ def fix_file(
             written only when a line is rejected).
         method: ``supervised`` or ``dpo``.
         validator: A validator with custom rules (default: built-in rules only).
+        bom: Start the output with a UTF-8 byte-order mark, as Azure OpenAI requires
+            (``finetune-kit fix --provider azure``); BOMs inside the file are still removed.
 
     Returns:
         The [`FixReport`][finetune_kit.FixReport].
@@ -173,6 +178,9 @@ def fix_file(
             elif any(f.code == "duplicate_example" for f in result.findings):
                 report.fixed["duplicate_example"] += 1
             else:
+                if bom and report.n_written == 0:
+                    good.write(_BOM)
+                    report.fixed["bom_missing"] += 1
                 good.write(raw + b"\n")
                 report.n_written += 1
     if rejects is None and report.n_rejected == 0:

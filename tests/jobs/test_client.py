@@ -43,6 +43,7 @@ from finetune_kit import (
     recorded_waits,
     set_testing,
 )
+from finetune_kit.providers.openai import OpenAIProvider
 from finetune_kit.testing import Emulator, Fault
 from finetune_kit.testing._routes import dispatch
 from finetune_kit.testing._wire import Request
@@ -402,10 +403,18 @@ class InProcessPolls:
         return self._get(f"/v1/fine_tuning/jobs/{fine_tuning_job_id}/events", query)
 
 
+class _InProcessOpenAI(OpenAIProvider):
+    """OpenAI's adapter, accepting the in-process polling client as one of its SDK's."""
+
+    def owns(self, client: object) -> bool:
+        return isinstance(client, InProcessPolls) or super().owns(client)
+
+
 def test_a_thousand_polls_deliver_each_event_once(train_file: Path) -> None:
     with Emulator(manual_clock=True) as emu:
         job = _start_job(Runner(emu, "sync"), emu, train_file)
-        client = JobClient(InProcessPolls(emu), poll_interval=0)  # type: ignore[arg-type]
+        polls_client = InProcessPolls(emu)
+        client = JobClient(polls_client, provider=_InProcessOpenAI(), poll_interval=0)  # type: ignore[arg-type]
         seen: list[Any] = []
         polls = {"n": 0}
 

@@ -27,6 +27,8 @@ from finetune_kit.errors import (
     QuotaExceeded,
 )
 from finetune_kit.jobs import _core as core
+from finetune_kit.providers import openai as oa
+from finetune_kit.providers.base import JobSpec
 
 # -- helpers ------------------------------------------------------------------------------------
 
@@ -95,8 +97,13 @@ def sleeps(steps: list[Any]) -> list[tuple[float, str, int]]:
 ONE = core.Call("files.retrieve", {"file_id": "file-1"})
 
 
+def _one(call: core.Call) -> core.Plan[Any]:
+    """A plan of one SDK call (what an adapter's read methods are made of)."""
+    return (yield call)
+
+
 def one(call: core.Call = ONE) -> Callable[[], core.Plan[Any]]:
-    return lambda: core._one(call)
+    return lambda: _one(call)
 
 
 # -- Retry-After and retryable errors -----------------------------------------------------------
@@ -154,13 +161,13 @@ def test_which_errors_are_worth_another_attempt(exc: BaseException, retryable: b
 
 
 def test_the_error_code_is_read_from_the_body_or_the_exception() -> None:
-    assert core._error_code(status_error(429, code="insufficient_quota")) == "insufficient_quota"
+    assert oa._error_code(status_error(429, code="insufficient_quota")) == "insufficient_quota"
     exc = status_error(429)
     exc.body = {"code": 42}  # a body without the "error" envelope
-    assert core._error_code(exc) == "42"
+    assert oa._error_code(exc) == "42"
     exc.body = "not json"
     exc.code = "from_attribute"
-    assert core._error_code(exc) == "from_attribute"
+    assert oa._error_code(exc) == "from_attribute"
 
 
 # -- the retry policy's waits -------------------------------------------------------------------
@@ -342,9 +349,9 @@ def test_connection_and_other_errors_are_translated_too() -> None:
 
 def test_the_message_comes_from_the_error_body() -> None:
     exc = status_error(400, message="from the body")
-    assert core._error_message(exc) == "from the body"
+    assert oa._error_message(exc) == "from the body"
     exc.body = {"error": {"message": ""}}
-    assert core._error_message(exc) == str(exc)
+    assert oa._error_message(exc) == str(exc)
 
 
 # -- upload: the name carries the content hash ------------------------------------------------
@@ -378,9 +385,9 @@ def test_the_file_name_carries_the_hash(tmp_path: Path) -> None:
 def test_an_uploaded_file_matches_by_hash_size_purpose_and_status(tmp_path: Path) -> None:
     s = spec(tmp_path)
 
-    def obj(**kw: Any) -> SimpleNamespace:
-        base = {"filename": s.filename, "bytes": s.size, "purpose": "fine-tune"}
-        return SimpleNamespace(**{**base, **kw})
+    def obj(**kw: Any) -> Any:  # an SDK file object, as the OpenAI adapter reads it
+        base = {"id": "file-1", "filename": s.filename, "bytes": s.size, "purpose": "fine-tune"}
+        return oa.remote_file(SimpleNamespace(**{**base, **kw}))
 
     assert s.matches(obj())
     assert s.matches(obj(filename=f"renamed{s.marker}.jsonl"))
@@ -390,7 +397,7 @@ def test_an_uploaded_file_matches_by_hash_size_purpose_and_status(tmp_path: Path
     assert not s.matches(obj(purpose="batch"))
     assert not s.matches(obj(status="error"))
     assert not s.matches(obj(status="deleted"))
-    assert not s.matches(SimpleNamespace())
+    assert not s.matches(oa.remote_file(SimpleNamespace(id="file-2")))
 
 
 def test_list_all_follows_the_cursor(tmp_path: Path) -> None:
@@ -402,14 +409,14 @@ def test_list_all_follows_the_cursor(tmp_path: Path) -> None:
         calls.append(dict(call.kwargs))
         return pages[call.kwargs.get("after")]
 
-    got, _ = drive(core.list_all("files.list", {"purpose": "p"}, page_size=2), answer)
+    got, _ = drive(oa._list_all("files.list", {"purpose": "p"}, page_size=2), answer)
     assert got == items
     assert calls == [
         {"purpose": "p", "limit": 2},
         {"purpose": "p", "limit": 2, "after": "f1"},
         {"purpose": "p", "limit": 2, "after": "f3"},
     ]
-    empty, _ = drive(core.list_all("files.list", {}), lambda c: page([], True))
+    empty, _ = drive(oa._list_all("files.list", {}), lambda c: page([], True))
     assert empty == []
 
 
@@ -522,15 +529,15 @@ REQUEST: dict[str, Any] = {
 @pytest.mark.parametrize("field", list(REQUEST))
 def test_the_key_changes_with_everything_that_changes_the_training(field: str) -> None:
     changed = dict(REQUEST, **{field: "something else"})
-    assert core.idempotency_key(changed) != core.idempotency_key(REQUEST)
+    assert oa.idempotency_key(changed) != oa.idempotency_key(REQUEST)
 
 
 def test_the_key_ignores_metadata_and_integrations_and_is_stable() -> None:
     same = dict(REQUEST, metadata={"team": "x"}, integrations=[{"type": "wandb"}])
-    key = core.idempotency_key(REQUEST)
-    assert core.idempotency_key(same) == key
+    key = oa.idempotency_key(REQUEST)
+    assert oa.idempotency_key(same) == key
     assert re.fullmatch(r"ftk1-[0-9a-f]{40}", key)
-    assert core.idempotency_key(dict(reversed(list(REQUEST.items())))) == key
+    assert oa.idempotency_key(dict(reversed(list(REQUEST.items())))) == key
 
 
 def _request(**kw: Any) -> dict[str, Any]:
@@ -544,7 +551,21 @@ def _request(**kw: Any) -> dict[str, Any]:
         "metadata": None,
         "integrations": None,
     }
-    return core.job_request(**{**args, **kw})
+    args.update(kw)
+    kind = args["method"]["type"]
+    hp = (args["method"].get(kind) or {}).get("hyperparameters") or {}
+    spec = JobSpec(
+        args["training_file"],
+        args["model"],
+        validation_file=args["validation_file"],
+        method=kind,
+        hyperparameters=hp,
+        suffix=args["suffix"],
+        seed=args["seed"],
+        metadata=args["metadata"],
+        integrations=args["integrations"],
+    )
+    return oa._job_request(spec)
 
 
 def test_job_request_puts_the_key_in_the_metadata() -> None:
@@ -554,7 +575,7 @@ def test_job_request_puts_the_key_in_the_metadata() -> None:
         "n": "3",
         core.IDEMPOTENCY_KEY: req["metadata"][core.IDEMPOTENCY_KEY],
     }
-    assert req["metadata"][core.IDEMPOTENCY_KEY] == core.idempotency_key(req)
+    assert req["metadata"][core.IDEMPOTENCY_KEY] == oa.idempotency_key(req)
     assert (req["suffix"], req["seed"], req["validation_file"]) == ("s", 0, "v")
     bare = _request()
     assert set(bare) == {"training_file", "model", "method", "metadata"}
@@ -629,10 +650,10 @@ def test_build_method() -> None:
 )
 def test_hyperparameter_bounds(hp: dict[str, Any], ok: bool) -> None:
     if ok:
-        core._check_hyperparameters(hp)
+        oa._check_hyperparameters(hp)
     else:
         with pytest.raises(ConfigError, match=next(iter(hp))):
-            core._check_hyperparameters(hp)
+            oa._check_hyperparameters(hp)
 
 
 def _job(key: str, status: str = "running", **kw: Any) -> SimpleNamespace:

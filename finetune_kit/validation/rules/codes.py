@@ -95,6 +95,30 @@ _code(
 
 
 _code(
+    "bom_missing",
+    E,
+    "Azure OpenAI profile: the file does not start with a UTF-8 byte-order mark.",
+    "save the file as UTF-8 with BOM, or run `finetune-kit fix --provider azure`",
+    file_level=True,
+)
+
+_code(
+    "turns_not_alternating",
+    E,
+    "Together AI profile: after an optional system message, the conversation must start with "
+    "the user and user and assistant turns must alternate.",
+    "merge consecutive turns of one role, or move system messages to the start",
+)
+
+_code(
+    "file_too_large",
+    E,
+    "The file is larger than the provider takes.",
+    "split the file, or drop examples that add little",
+    file_level=True,
+)
+
+_code(
     "too_few_examples",
     E,
     "The file has fewer than 10 examples; OpenAI rejects it.",
