@@ -33,7 +33,12 @@ __all__ = [
     "tunable_models",
 ]
 
-_FILES = {"openai": "prices.json", "azure": "prices.json", "together": "together.json"}
+_FILES = {
+    "openai": "prices.json",
+    "azure": "prices.json",
+    "together": "together.json",
+    "fireworks": "fireworks.json",
+}
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,7 @@ class Provider(str, enum.Enum):
     openai = "openai"
     azure = "azure"
     together = "together"
+    fireworks = "fireworks"
 
 
 @dataclass(frozen=True)
@@ -188,8 +189,9 @@ _ROWS = [
         "provider",
         ("--provider",),
         "openai (OPENAI_API_KEY, OPENAI_BASE_URL), azure (AZURE_OPENAI_ENDPOINT, "
-        "AZURE_OPENAI_API_KEY, OPENAI_API_VERSION) or together (TOGETHER_API_KEY, "
-        "TOGETHER_BASE_URL).",
+        "AZURE_OPENAI_API_KEY, OPENAI_API_VERSION), together (TOGETHER_API_KEY, "
+        "TOGETHER_BASE_URL) or fireworks (FIREWORKS_API_KEY, FIREWORKS_ACCOUNT_ID, "
+        "FIREWORKS_BASE_URL).",
         choices=_values(Provider),
         envvar="FINETUNE_KIT_PROVIDER",
     ),

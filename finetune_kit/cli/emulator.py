@@ -43,11 +43,11 @@ def emulator(
     ] = None,
     provider: Annotated[Provider, PROVIDER] = Provider.openai,
 ) -> None:
-    """Serve an offline emulator of the OpenAI (or Together AI) fine-tuning API for its SDK."""
+    """Serve an offline emulator of the OpenAI, Together AI or Fireworks AI API for its SDK."""
     from finetune_kit.testing.emulator import Emulator
 
-    if provider is Provider.together:
-        _serve_together(host, port, faults, speed, seed, api_key)
+    if provider in (Provider.together, Provider.fireworks):
+        _serve_sdk_emulator(provider, host, port, faults, speed, seed, api_key)
         return
     if provider is Provider.azure:
         fail("there is no Azure emulator: the OpenAI one speaks the same API (--provider openai)")
@@ -69,22 +69,58 @@ def emulator(
     console.print("Emulator stopped.")
 
 
-def _serve_together(
-    host: str, port: int, faults: Path | None, speed: float, seed: int, api_key: str | None
+def _serve_sdk_emulator(
+    provider: Provider,
+    host: str,
+    port: int,
+    faults: Path | None,
+    speed: float,
+    seed: int,
+    api_key: str | None,
 ) -> None:
-    from finetune_kit.testing.together import TogetherEmulator
+    from finetune_kit.testing.emulator import LoopbackServer
 
+    emu: LoopbackServer
     with errors_as_exit():
-        emu = TogetherEmulator(
-            host=host, port=port, faults=faults, speed=speed, seed=seed, api_key=api_key
-        ).start()
-    console.print(f"Together AI emulator listening on [bold]{emu.base_url}[/]")
-    console.print("Point the together SDK (or finetune-kit --provider together) at it:")
-    console.print(f"  export TOGETHER_BASE_URL={emu.base_url}", soft_wrap=True)
-    console.print(f"  export TOGETHER_API_KEY={emu.api_key}", soft_wrap=True)
+        if provider is Provider.fireworks:
+            from finetune_kit.testing.fireworks import FireworksEmulator
+
+            fw = FireworksEmulator(
+                host=host, port=port, faults=faults, speed=speed, seed=seed, api_key=api_key
+            ).start()
+            emu, base_url, title, sdk, prefix = (
+                fw,
+                fw.base_url,
+                "Fireworks AI",
+                "Fireworks",
+                "FIREWORKS",
+            )
+            extra = [("FIREWORKS_ACCOUNT_ID", fw.account_id)]
+        else:
+            from finetune_kit.testing.together import TogetherEmulator
+
+            tg = TogetherEmulator(
+                host=host, port=port, faults=faults, speed=speed, seed=seed, api_key=api_key
+            ).start()
+            emu, base_url, title, sdk, prefix = (
+                tg,
+                tg.base_url,
+                "Together AI",
+                "Together",
+                "TOGETHER",
+            )
+            extra = []
+    console.print(f"{title} emulator listening on [bold]{base_url}[/]")
     console.print(
-        f'  # or: Together(base_url="{emu.base_url}", api_key="{emu.api_key}")', soft_wrap=True
+        f"Point the {provider.value} SDK (or finetune-kit --provider {provider.value}) at it:"
     )
+    for name, value in [
+        (f"{prefix}_BASE_URL", base_url),
+        (f"{prefix}_API_KEY", emu.api_key),
+        *extra,
+    ]:
+        console.print(f"  export {name}={value}", soft_wrap=True)
+    console.print(f'  # or: {sdk}(base_url="{base_url}", api_key="{emu.api_key}")', soft_wrap=True)
     if faults is not None:
         console.print(f"Fault plan: {faults} ({len(emu.fault_plan.faults)} rule(s))")
     console.print("Press Ctrl-C to stop.")

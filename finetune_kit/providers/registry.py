@@ -32,6 +32,7 @@ _ADAPTERS: dict[str, tuple[str, str]] = {
     "openai": ("finetune_kit.providers.openai", "OpenAIProvider"),
     "azure": ("finetune_kit.providers.openai", "AzureProvider"),
     "together": ("finetune_kit.providers.together", "TogetherProvider"),
+    "fireworks": ("finetune_kit.providers.fireworks", "FireworksProvider"),
 }
 PROVIDER_NAMES: tuple[str, ...] = tuple(_ADAPTERS)
 """Every provider with a job backend."""

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from finetune_kit.testing._state import EmulatorState
     from finetune_kit.testing.emulator import DEFAULT_SPEED, Emulator
     from finetune_kit.testing.faults import Fault, FaultKind, FaultPlan
+    from finetune_kit.testing.fireworks import FireworksEmulator
     from finetune_kit.testing.together import TogetherEmulator
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "Fault",
     "FaultKind",
     "FaultPlan",
+    "FireworksEmulator",
     "InjectedFault",
     "ManualClock",
     "RecordedRequest",
@@ -56,6 +58,7 @@ _WHERE = {
     "FaultKind": "faults",
     "FaultPlan": "faults",
     "TogetherEmulator": "together",
+    "FireworksEmulator": "fireworks",
 }
 
 

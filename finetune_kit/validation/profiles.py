@@ -64,6 +64,10 @@ PROFILES: Mapping[str, ValidationProfile] = {
     "together": ValidationProfile(
         "together", "Together AI", 1, int(50.1 * 1024**3), "forbidden", True, "together"
     ),
+    # Fireworks takes OpenAI chat JSONL "with no conversion"; its limits are unconfirmed
+    "fireworks": ValidationProfile(
+        "fireworks", "Fireworks AI", 1, 8 * 1024**3, "forbidden", False, "fireworks"
+    ),
 }
 """Every provider's profile by name."""
 
