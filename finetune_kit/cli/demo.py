@@ -34,8 +34,20 @@ if TYPE_CHECKING:
 
 COMPARE_MODELS = ("gpt-3.5-turbo-0125", "gpt-4o-mini-2024-07-18")
 TRAIN_MODEL = "gpt-4o-mini-2024-07-18"
-# Together AI: the models compared, and the one trained
-_TOGETHER = (("openai/gpt-oss-20b", "openai/gpt-oss-120b"), "openai/gpt-oss-20b")
+# per provider: the models compared, the one trained, and the variables a real run needs
+_DEMO: dict[str, tuple[tuple[str, ...], str, tuple[str, ...]]] = {
+    "openai": (COMPARE_MODELS, TRAIN_MODEL, ("OPENAI_API_KEY",)),
+    "together": (
+        ("openai/gpt-oss-20b", "openai/gpt-oss-120b"),
+        "openai/gpt-oss-20b",
+        ("TOGETHER_API_KEY",),
+    ),
+    "fireworks": (
+        ("accounts/fireworks/models/gpt-oss-20b", "accounts/fireworks/models/gpt-oss-120b"),
+        "accounts/fireworks/models/gpt-oss-20b",
+        ("FIREWORKS_API_KEY", "FIREWORKS_ACCOUNT_ID"),
+    ),
+}
 QUESTION = "What is overfitting?"
 REQUESTS_PER_DAY = 1_000
 
@@ -91,12 +103,11 @@ def demo(
 
     started = time.monotonic()
     if provider is Provider.azure:
-        fail("the offline demo runs on openai or together (Azure speaks OpenAI's API)")
-    together = provider is Provider.together
-    compare, train_model = _TOGETHER if together else (COMPARE_MODELS, TRAIN_MODEL)
-    key = "TOGETHER_API_KEY" if together else "OPENAI_API_KEY"
-    if real and not os.environ.get(key):
-        fail(f"--real needs {key} (the offline demo needs nothing)")
+        fail("the offline demo runs on openai, together or fireworks (Azure speaks OpenAI's API)")
+    compare, train_model, needed = _DEMO[provider.value]
+    missing = [name for name in needed if not os.environ.get(name)]
+    if real and missing:
+        fail(f"--real needs {' and '.join(missing)} (the offline demo needs nothing)")
     with errors_as_exit():
         output_dir.mkdir(parents=True, exist_ok=True)
 
@@ -125,7 +136,7 @@ def demo(
         usage = [
             estimator.estimate_usage(answer_tokens, 120, REQUESTS_PER_DAY, 30, model=m)
             for m in compare
-            if not together
+            if provider is Provider.openai  # the other tables hold no inference prices
         ]
         console.print(_estimates_table(estimates, usage))
         if usage:
@@ -150,11 +161,12 @@ def demo(
                 client = JobClient(provider=provider.value, poll_interval=15)
                 where = f"the {client.provider.facts.title} API"
             else:
-                from finetune_kit.testing import Emulator, TogetherEmulator
+                from finetune_kit.testing import Emulator, FireworksEmulator, TogetherEmulator
 
-                emulator: Emulator | TogetherEmulator = (
-                    TogetherEmulator(speed=2000) if together else Emulator(speed=2000)
-                )
+                emulators = {"together": TogetherEmulator, "fireworks": FireworksEmulator}
+                emulator: Emulator | TogetherEmulator | FireworksEmulator = emulators.get(
+                    provider.value, Emulator
+                )(speed=2000)
                 stack.enter_context(emulator)
                 client = JobClient(emulator.client(), poll_interval=0.1)
                 title = client.provider.facts.title

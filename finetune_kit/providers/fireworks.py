@@ -25,7 +25,8 @@ What differs from OpenAI and Together:
 - **Resume** (``:resume``) continues a failed, cancelled or paused job; there is no pause, no
   checkpoint listing and no DPO here: those raise
   [`ProviderUnsupported`][finetune_kit.errors.ProviderUnsupported].
-- No suffix, seed or metadata: ``suffix`` becomes the job's display name; a seed is refused.
+- No suffix, seed or metadata: ``suffix`` becomes the job's display name; a seed still picks
+  the validation split and goes into the job's id, but Fireworks does not seed the training.
 """
 
 from __future__ import annotations
@@ -475,10 +476,6 @@ class FireworksProvider:
         rate = given.get("learning_rate")
         if rate is not None and not (isinstance(rate, int | float) and rate > 0):
             raise ConfigError(f"learning_rate must be > 0, got {rate!r}", field="learning_rate")
-        if spec.seed is not None:
-            raise ConfigError(
-                "Fireworks jobs take no seed", field="seed", hint="leave seed unset for Fireworks"
-            )
         request: dict[str, Any] = {"dataset": spec.training_file}
         if "warm_start_from" in given:
             request["warm_start_from"] = given.pop("warm_start_from")
@@ -489,7 +486,8 @@ class FireworksProvider:
             request["evaluation_dataset"] = spec.validation_file
         if spec.suffix is not None:
             request["display_name"] = spec.suffix
-        request[_ID_KEY] = f"ftk-{_request_key(request)}"
+        # Fireworks takes no seed: it still tells two requests apart (and picks the split)
+        request[_ID_KEY] = f"ftk-{_request_key({**request, '_seed': spec.seed})}"
         return request
 
     def find_jobs(self, request: Mapping[str, Any]) -> Plan[list[RemoteJob]]:

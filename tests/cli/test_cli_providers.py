@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from conftest import good_example
 from finetune_kit import set_testing
 from finetune_kit.cli import app
-from finetune_kit.testing import Emulator, TogetherEmulator
+from finetune_kit.testing import Emulator, FireworksEmulator, TogetherEmulator
 
 runner = CliRunner()
 TOGETHER_MODEL = "openai/gpt-oss-20b"
@@ -180,3 +180,48 @@ def test_demo_runs_the_whole_story_on_the_together_emulator(tmp_path: Path) -> N
     assert "Together AI emulator" in result.stdout and "succeeded" in result.stdout
     assert (tmp_path / "loss.png").exists() and (tmp_path / "metrics.csv").exists()
     assert "Overfitting, sirrah" in result.stdout  # answered from the training data
+
+
+FIREWORKS_MODEL = "accounts/fireworks/models/gpt-oss-20b"
+
+
+@pytest.fixture
+def fireworks_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[FireworksEmulator]:
+    set_testing(True)
+    with FireworksEmulator(speed=20_000, api_key="fw_secret-cli-key-123456") as emulator:
+        monkeypatch.setenv("FIREWORKS_BASE_URL", emulator.base_url)
+        monkeypatch.setenv("FIREWORKS_API_KEY", emulator.api_key)
+        monkeypatch.setenv("FIREWORKS_ACCOUNT_ID", emulator.account_id)
+        yield emulator
+    set_testing(False)
+
+
+def test_train_twice_on_fireworks_succeeds_and_leaves_one_dataset_and_one_job(
+    fireworks_env: FireworksEmulator, clean: Path
+) -> None:
+    args = ("--provider", "fireworks", "--model", FIREWORKS_MODEL)
+    first, second = _train(clean, *args), _train(clean, *args)
+    for run in (first, second):
+        assert run["_exit"] == 0 and run["status"] == "succeeded"
+        assert str(run["fine_tuned_model"]) == f"accounts/emulator/models/{run['id']}"
+        assert run["provider"] == "fireworks" and run["provider_status"] == "JOB_STATE_COMPLETED"
+        assert set(run) >= KEYS
+    assert first["id"] == second["id"]
+    sdk = fireworks_env.client(max_retries=0)
+    assert len(sdk.datasets.list().datasets) == 1
+    assert len(sdk.supervised_fine_tuning_jobs.list().supervised_fine_tuning_jobs) == 1
+
+
+def test_fireworks_commands_never_print_the_key(
+    fireworks_env: FireworksEmulator, clean: Path
+) -> None:
+    job = _train(clean, "--provider", "fireworks", "--model", FIREWORKS_MODEL)
+    outputs = [
+        runner.invoke(app, [command, str(job["id"]), "--provider", "fireworks"]).output
+        for command in ("status", "events", "metrics", "checkpoints", "cancel")
+    ]
+    refused = runner.invoke(app, ["checkpoints", str(job["id"]), "--provider", "fireworks"])
+    assert refused.exit_code != 0 and "fireworks does not support checkpoints" in refused.output
+    for output in outputs:
+        assert fireworks_env.api_key not in output
+    assert fireworks_env.api_key not in json.dumps(job)
