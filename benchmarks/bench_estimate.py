@@ -418,7 +418,7 @@ class Measure:
     out: str
 
 
-def run_measured(cmd: list[str]) -> Measure:
+def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> Measure:
     """Run ``cmd`` and measure wall time, CPU time and peak memory."""
     time_bin = shutil.which("time") or ("/usr/bin/time" if Path("/usr/bin/time").exists() else None)
     with tempfile.TemporaryDirectory() as tmp:
@@ -426,7 +426,7 @@ def run_measured(cmd: list[str]) -> Measure:
         full = [time_bin, "-f", "%M %U %S", "-o", str(rss_file), *cmd] if time_bin else cmd
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
-        proc = subprocess.Popen(full, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(full, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         peak_tree = 0
         stop = threading.Event()
 
@@ -493,6 +493,7 @@ _LABELS = {
     "floor1": "floor, 1 process",
     "floor2": "floor, 2 processes",
     "estimate": "finetune-kit estimate",
+    "baseline": "estimate, --baseline code",
 }
 
 
@@ -523,6 +524,10 @@ def _report(rounds: list[dict[str, Measure]]) -> dict[str, float]:
             f"  estimate runs at {share:.0%} of the two-process floor's speed "
             f"({one:.2f}x the one-process floor)"
         )
+    if "baseline" in rounds[0]:
+        speedup = statistics.median(r["baseline"].wall / r["estimate"].wall for r in rounds)
+        cpu = statistics.median(r["baseline"].cpu / r["estimate"].cpu for r in rounds)
+        print(f"  estimate is {speedup:.2f}x as fast as the baseline ({cpu:.2f}x in CPU time)")
     return ratios
 
 
@@ -550,6 +555,12 @@ def main() -> None:
     )
     ap.add_argument(
         "--idle-timeout", type=float, default=300, help="most seconds --wait-idle waits"
+    )
+    ap.add_argument(
+        "--baseline",
+        type=Path,
+        help="also time `estimate` with the package found in this folder (e.g. an older "
+        "checkout: `git archive main | tar -x -C /tmp/before`)",
     )
     ap.add_argument("--regenerate", action="store_true", help="rebuild the dataset")
     ap.add_argument("--_cookbook", help=argparse.SUPPRESS)
@@ -589,6 +600,10 @@ def main() -> None:
     if args.jobs:
         est_cmd += ["--jobs", str(args.jobs)]
     commands["estimate"] = est_cmd
+    env: dict[str, dict[str, str]] = {}
+    if args.baseline:
+        commands["baseline"] = est_cmd
+        env["baseline"] = {**os.environ, "PYTHONPATH": str(args.baseline.resolve())}
 
     rounds: list[dict[str, Measure]] = []
     outputs: dict[str, dict[str, Any]] = {}
@@ -598,7 +613,7 @@ def main() -> None:
             if args.wait_idle:
                 wait_idle(args.idle_timeout)
             load = _load()
-            m = run_measured(cmd)
+            m = run_measured(cmd, env.get(key))
             measured[key] = m
             outputs[key] = json.loads(m.out)
             print(
@@ -620,6 +635,8 @@ def main() -> None:
     for key in ("cookbook", "floor1", "floor2"):
         if key in outputs:
             same &= outputs[key]["total_tokens"] == est["total_tokens_per_epoch"]
+    if "baseline" in outputs:  # the same report, finding for finding
+        same &= outputs["baseline"] == est
     if "cookbook" in outputs:
         cb = outputs["cookbook"]
         same &= cb["billed_tokens_per_epoch"] == est["billed_tokens_per_epoch"]
