@@ -107,7 +107,7 @@ def main() -> None:
     t_rules, _ = _cpu(
         lambda: sum(1 for _ in validator.scan(lines, model=MODEL, method="supervised"))
     )
-    digest = getattr(engine, "_example_digest", None) or engine._canonical_hash
+    digest = getattr(engine, "_example_digest", None) or getattr(engine, "_canonical_hash", None)
     t_digest, _ = _cpu(lambda: [digest(v) for v in values])
     tok = tokenizer()
     t_count, counts = _cpu(lambda: [tok.count_raw(v, "chat") for v in values])

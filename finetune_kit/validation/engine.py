@@ -387,10 +387,6 @@ def _digest(text: str) -> bytes:
     return hashlib.blake2b(text.encode("ascii"), digest_size=12).digest()
 
 
-def _canonical_hash(obj: Any) -> bytes:
-    return _digest(_canonical_text(obj))
-
-
 _PLAIN_ROLES = {"system": b"s", "developer": b"d", "user": b"u", "assistant": b"a"}
 
 
@@ -436,9 +432,13 @@ def _plain_digest(messages: Iterable[Mapping[str, Any]]) -> bytes:
 
 
 def _example_digest(obj: Mapping[str, Any]) -> bytes:
-    """The digest duplicate detection keys an example by (see `_plain_digest`)."""
+    """The digest duplicate detection keys an example by: the one function for it.
+
+    Plain examples are hashed by `_plain_digest`, the others by their canonical JSON text;
+    whatever looks up a digest the engine stored (the merge of parallel ranges) must use this.
+    """
     msgs = _plain_messages(obj)
-    return _plain_digest(msgs) if msgs is not None else _canonical_hash(obj)
+    return _plain_digest(msgs) if msgs is not None else _digest(_canonical_text(obj))
 
 
 Source: TypeAlias = (
