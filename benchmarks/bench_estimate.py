@@ -426,7 +426,11 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> Measure:
         full = [time_bin, "-f", "%M %U %S", "-o", str(rss_file), *cmd] if time_bin else cmd
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
-        proc = subprocess.Popen(full, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        # Run from the data folder: `python -c` puts the working directory first on sys.path,
+        # and a checkout there would shadow the package asked for (--baseline).
+        proc = subprocess.Popen(
+            full, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=DATA_DIR
+        )
         peak_tree = 0
         stop = threading.Event()
 
