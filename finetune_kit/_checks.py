@@ -179,10 +179,15 @@ def parts_of(msg: Mapping[str, Any]) -> Iterable[tuple[int, Any]]:
     return enumerate(content) if isinstance(content, list) else ()
 
 
+def blank(text: str) -> bool:
+    """True when ``text`` is empty or only whitespace (``not text.strip()``, without a copy)."""
+    return not text or text.isspace()
+
+
 def has_content(msg: Mapping[str, Any]) -> bool:
     content = msg.get("content")
     if isinstance(content, str):
-        return bool(content.strip())
+        return not blank(content)
     return isinstance(content, list) and len(content) > 0
 
 

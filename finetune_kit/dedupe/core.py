@@ -38,7 +38,7 @@ from finetune_kit.reading import Line, _iter_raw_lines, iter_jsonl, split_ranges
 from finetune_kit.validation.engine import (
     Finding,
     ValidationReport,
-    _canonical_hash,
+    _example_digest,
     _finding,
 )
 
@@ -66,7 +66,7 @@ def _scan(lines: Iterable[Line], config: NearConfig | None) -> _Index:
             exact.n_lines += 1
             if isinstance(line.value, dict):
                 exact.n_examples += 1
-                exact.add(line.number, _canonical_hash(line.value))
+                exact.add(line.number, _example_digest(line.value))
         return exact
     near = NearIndex(config)
     for line in lines:

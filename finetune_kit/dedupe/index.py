@@ -239,7 +239,7 @@ class ExactIndex:
         return sum(len(c[0]) for c in self._chunks) + len(self._lines)
 
     def add(self, line: int, digest: bytes) -> None:
-        """Add one example's digest (``validation._canonical_hash`` of its JSON)."""
+        """Add one example's digest (``validation.engine._example_digest``)."""
         self._lines.append(line)
         self._digests.append(digest)
         if len(self._lines) == _CHUNK:

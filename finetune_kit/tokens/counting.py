@@ -25,13 +25,24 @@ Counting uses ``encode_ordinary``, which gives the same tokens as the notebook's
 ``encoding.encode`` for every text without special-token strings (``encode`` raises on those;
 the validator reports them as ``special_token`` errors). Repeated strings — roles, system
 prompts, tool definitions — are counted once and remembered in a bounded cache.
+
+``Tokenizer(..., fast=True)`` counts with the exact BPE of the ``bpe-openai`` package (the
+``fast`` extra) instead, about twice as fast as tiktoken, when it is installed and gives
+tiktoken's counts on a set of probe strings; tiktoken stays the reference and counts whatever
+the fast counter cannot take (strings with lone surrogates).
 """
 
 from __future__ import annotations
 
+import functools
+import importlib.machinery
+import importlib.util
 import json
 import math
-from collections.abc import Iterable, Mapping
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from finetune_kit._checks import Format, detect_format
@@ -162,6 +173,81 @@ def load_encoding(name: str) -> tiktoken.Encoding:
         ) from exc
 
 
+# Strings that exercise every branch of the pre-tokenizers (contractions, letters, digit runs,
+# punctuation, whitespace runs, CJK, emoji, special-token text): a fast counter is only used
+# when it gives tiktoken's count on every one of them.
+_PROBES: tuple[str, ...] = (
+    "",
+    " ",
+    "Hello, world! How's it going? I'M fine; you'll see, they'd've.",
+    "   leading and trailing spaces   ",
+    "tabs\tand\nnew\r\nlines\n\n\n  \n",
+    "numbers 1 12 123 1234 12345 3.14159 -42 1e10 0x1F",
+    "café naïve résumé über straße Zürich entraînement précision",
+    "模型训练数据回答问题 学习価値 ありがとうございます 안녕하세요",
+    "emoji 😀👍🏽 and symbols ∑∫√ ©®™ «quotes» — dashes…",
+    "<|endoftext|> <|im_start|>user<|im_sep|> <|fim_prefix|>",
+    "def f(x):\n    return {'a': [1, 2, 3]}  # code\n",
+    "https://example.com/path?q=1&r=two#frag user@example.com",
+    "a" * 300,
+    " " * 200 + "x",
+    "ÿþ\u200b\ufeff\u00a0\u3000 zero-width and odd spaces",
+    "MixedCASE camelCase snake_case kebab-case SCREAMING_CASE",
+)
+
+
+_BPE_OPENAI = "bpe_openai._bindings"
+
+
+def _bpe_openai() -> ModuleType | None:
+    """bpe-openai's compiled module, or None when the package is not installed.
+
+    It is loaded from its file without running the package's Python wrapper, whose import
+    builds every vocabulary it ships as Python dicts (about 2 s of CPU and 60 MB); the
+    compiled module needs none of that. It is registered under its own name, so importing
+    ``bpe_openai`` later finds it.
+    """
+    loaded = sys.modules.get(_BPE_OPENAI)
+    if loaded is not None:
+        return loaded
+    try:
+        package = importlib.util.find_spec("bpe_openai")
+    except (ImportError, ValueError):
+        return None
+    if package is None or not package.submodule_search_locations:
+        return None
+    for folder in package.submodule_search_locations:
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+            path = Path(folder) / f"_bindings{suffix}"
+            spec = importlib.util.spec_from_file_location(_BPE_OPENAI, path)
+            if not path.is_file() or spec is None or spec.loader is None:
+                continue
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            sys.modules[_BPE_OPENAI] = module
+            return module
+    return None
+
+
+@functools.lru_cache(maxsize=8)
+def _fast_counter(encoding: str) -> Callable[[str], int] | None:
+    """bpe-openai's exact counter for ``encoding``, or None when it is missing or disagrees.
+
+    Cached per process, so pool workers forked afterwards share the parent's tables.
+    """
+    try:
+        module = _bpe_openai()
+        if module is None:
+            return None
+        count: Callable[[str], int] = module.tokenizer_for_encoding(encoding).count
+        reference = load_encoding(encoding).encode_ordinary
+        if any(count(text) != len(reference(text)) for text in _PROBES):
+            return None
+    except Exception:  # an encoding it does not ship, a broken install: count with tiktoken
+        return None
+    return count
+
+
 def image_tokens(
     width: int | None = None, height: int | None = None, detail: str | None = "auto"
 ) -> int:
@@ -210,6 +296,9 @@ class Tokenizer:
         example_limit: The model's per-example token limit, if known.
         cache_entries: Most distinct strings kept in the count cache.
         cache_chars: Most characters kept in the count cache.
+        fast: Count with bpe-openai's exact BPE (the ``fast`` extra) when it is installed and
+            agrees with tiktoken on the probe strings; else with tiktoken. Loading it costs
+            about 50 ms and 30 MB once per process.
 
     Raises:
         TokenizerUnavailable: tiktoken cannot load the encoding (offline, no cached copy).
@@ -228,12 +317,14 @@ class Tokenizer:
         example_limit: int | None = None,
         cache_entries: int = DEFAULT_CACHE_ENTRIES,
         cache_chars: int = DEFAULT_CACHE_CHARS,
+        fast: bool = False,
     ) -> None:
         self.encoding_name = encoding
         self.model = model
         self.example_limit = example_limit
         self._encoding = load_encoding(encoding)
         self._encode = self._encoding.encode_ordinary
+        self._fast = _fast_counter(encoding) if fast else None
         self._cache: dict[str, int] = {}
         self._cache_entries = max(0, cache_entries)
         self._cache_chars = max(0, cache_chars)
@@ -264,12 +355,20 @@ class Tokenizer:
         return cls(name, model=model, example_limit=limit)
 
     @property
+    def backend(self) -> str:
+        """What counts the tokens: ``bpe-openai`` (see ``fast``) or ``tiktoken``."""
+        return "tiktoken" if self._fast is None else "bpe-openai"
+
+    @property
     def encoding(self) -> tiktoken.Encoding:
         """The underlying tiktoken encoding."""
         return self._encoding
 
     def __repr__(self) -> str:
-        return f"<Tokenizer {self.encoding_name} model={self.model!r} limit={self.example_limit}>"
+        return (
+            f"<Tokenizer {self.encoding_name} model={self.model!r} limit={self.example_limit}"
+            f" backend={self.backend}>"
+        )
 
     # -- strings -------------------------------------------------------------------------------
 
@@ -288,7 +387,14 @@ class Tokenizer:
         return n
 
     def _count_uncached(self, text: str) -> int:
-        n = len(self._encode(text))
+        fast = self._fast
+        if fast is None:
+            n = len(self._encode(text))
+        else:
+            try:
+                n = fast(text)
+            except Exception:  # a lone surrogate cannot cross into Rust: tiktoken replaces it
+                n = len(self._encode(text))
         size = len(text)
         if size <= self._cache_chars:
             if (

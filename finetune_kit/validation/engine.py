@@ -236,6 +236,7 @@ CATALOG: dict[str, CodeInfo] = {}
 modules register themselves)."""
 
 _BUILTIN_RULES: list[Rule] = []
+_PLAIN_SILENT: set[str] = set()
 
 
 def register_code(info: CodeInfo) -> None:
@@ -246,6 +247,15 @@ def register_code(info: CodeInfo) -> None:
 def register_builtin(rule: Rule) -> None:
     """Add a built-in rule (the rule modules of [`finetune_kit.validation.rules`][] call it)."""
     _BUILTIN_RULES.append(rule)
+
+
+def register_plain_silent(codes: Iterable[str]) -> None:
+    """Declare built-in rules that never find anything in a plain text-only chat example.
+
+    The engine skips them on such examples (see `_plain_messages`); the test suite checks the
+    claim for every code declared.
+    """
+    _PLAIN_SILENT.update(codes)
 
 
 def builtin_rules() -> tuple[Rule, ...]:
@@ -379,8 +389,58 @@ def _digest(text: str) -> bytes:
     return hashlib.blake2b(text.encode("ascii"), digest_size=12).digest()
 
 
-def _canonical_hash(obj: Any) -> bytes:
-    return _digest(_canonical_text(obj))
+_PLAIN_ROLES = {"system": b"s", "developer": b"d", "user": b"u", "assistant": b"a"}
+
+
+def _plain_messages(obj: Mapping[str, Any]) -> list[dict[str, Any]] | None:
+    """The messages of a plain text-only chat example, or None when it is anything more.
+
+    Plain: the only key is ``messages``, a non-empty list of objects that each hold exactly a
+    ``role`` (system, developer, user or assistant) and a string ``content``. Whether an
+    example is plain depends on its JSON value only (never on key order or Python types), so
+    two examples with the same canonical text are both plain or both not.
+    """
+    if len(obj) != 1:
+        return None
+    msgs = obj.get("messages")
+    if not isinstance(msgs, list) or not msgs:
+        return None
+    roles = _PLAIN_ROLES
+    for m in msgs:
+        if not isinstance(m, dict) or len(m) != 2 or not isinstance(m.get("content"), str):
+            return None
+        role = m.get("role")
+        if not isinstance(role, str) or role not in roles:
+            return None
+    return msgs
+
+
+def _plain_digest(messages: Iterable[Mapping[str, Any]]) -> bytes:
+    """Duplicate digest of a plain example without its canonical JSON text.
+
+    Each message adds its role's byte, the byte length of its content and the content
+    (UTF-8; lone surrogates as their own 3 bytes), so equal digests mean equal messages. A
+    personalisation string keeps these digests apart from those of canonical texts: a plain
+    example can only equal another plain example.
+    """
+    h = hashlib.blake2b(digest_size=12, person=b"plain-chat")
+    update = h.update
+    roles = _PLAIN_ROLES
+    for m in messages:
+        data = m["content"].encode("utf-8", "surrogatepass")
+        update(roles[m["role"]] + len(data).to_bytes(8, "little"))
+        update(data)
+    return h.digest()
+
+
+def _example_digest(obj: Mapping[str, Any]) -> bytes:
+    """The digest duplicate detection keys an example by: the one function for it.
+
+    Plain examples are hashed by `_plain_digest`, the others by their canonical JSON text;
+    whatever looks up a digest the engine stored (the merge of parallel ranges) must use this.
+    """
+    msgs = _plain_messages(obj)
+    return _plain_digest(msgs) if msgs is not None else _digest(_canonical_text(obj))
 
 
 Source: TypeAlias = (
@@ -613,6 +673,13 @@ class Validator:
         active = self.rules
         raw_rules = {f: [r for r in active if not r.typed and f in r.formats] for f in _FORMATS}
         typed_rules = {f: [r for r in active if r.typed and f in r.formats] for f in _FORMATS}
+        # Plain text-only chat examples (most of a big file) skip the built-in rules that
+        # cannot find anything in them; they need no canonical text either, unless a rule
+        # from outside the built-in set runs (it may read ``ctx.json_text``).
+        builtin = {r.func for r in _BUILTIN_RULES}
+        silent = {r.func for r in _BUILTIN_RULES if r.code in _PLAIN_SILENT}
+        plain_rules = [r for r in raw_rules["chat"] if r.func not in silent]
+        only_builtin = all(r.func in builtin for r in active)
         models: dict[Format, type[Example] | type[PreferenceExample]] = {
             "chat": Example,
             "preference": PreferenceExample,
@@ -678,11 +745,18 @@ class Validator:
                             n,
                         )
                     )
-            text = _canonical_text(obj)
+            plain = _plain_messages(obj) if fmt == "chat" else None
+            text: str | None
+            if plain is None:
+                text = canonical = _canonical_text(obj)
+                digest = _digest(canonical)
+            else:
+                text = None if only_builtin else _canonical_text(obj)
+                digest = _plain_digest(plain)
             ctx = RuleContext(
                 line=n, model=model, method=method, format=fmt, file=file, json_text=text
             )
-            for r in raw_rules[fmt]:
+            for r in raw_rules[fmt] if plain is None else plain_rules:
                 r._apply(obj, ctx, found)
             if self.profile.alternating_turns:
                 msgs = (
@@ -719,7 +793,6 @@ class Validator:
                         )
                 if not any(f.severity is Severity.ERROR for f in found):
                     st.n_valid += 1
-            digest = _digest(text)
             first = st.seen.get(digest)
             if first is None:
                 st.seen[digest] = n

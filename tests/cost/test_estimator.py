@@ -344,6 +344,49 @@ def test_parallel_scan_equals_serial_scan(
 
 
 @pytest.mark.usefixtures("many_ranges")
+def test_fast_path_and_fast_counter_give_the_one_process_reference_report(
+    write_lines: WriteLines, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pool + plain fast path + bpe-openai == one process, every rule, tiktoken, canonical JSON."""
+    from unittest import mock
+
+    from finetune_kit.validation import engine
+
+    lines = _messy_dataset()
+    lines[40] = {"messages": [{"role": "user", "content": "Hi", "weight": 1}]}  # not plain
+    lines[41] = {
+        "messages": [{"role": "user", "content": " "}, {"role": "assistant", "content": ""}]
+    }
+    lines[42] = {"messages": [{"role": "user", "content": "<|endoftext|>"}]}
+    lines[43] = {
+        "messages": [
+            {"content": "Answer as Shakespeare would.", "role": "system"},
+            *good_example(7)["messages"][1:],
+        ]
+    }
+    lines[44] = dict(reversed(list(good_example(9).items())))
+    lines[45] = {"tools": [], **good_example(3)}  # equal to line 4 but for `tools`: not plain
+    lines[46] = "模型 " * 50
+    path = write_lines(lines)
+    monkeypatch.setattr(cost, "FAST_COUNT_MIN_BYTES", 0)
+    fast = CostEstimator().estimate_training(
+        path, "gpt-4o-mini", token_limit=300, jobs=2, lifecycle=False
+    )
+    monkeypatch.setattr(cost, "FAST_COUNT_MIN_BYTES", 1 << 62)
+    with mock.patch.object(engine, "_plain_messages", lambda _obj: None):
+        reference = CostEstimator().estimate_training(
+            path, "gpt-4o-mini", token_limit=300, jobs=1, lifecycle=False
+        )
+    assert Tokenizer("o200k_base", fast=True).backend == "bpe-openai"
+    assert fast.to_dict() == reference.to_dict()
+    assert list(fast.token_counts) == list(reference.token_counts)
+    assert fast.findings == reference.findings
+    assert {"duplicate_example", "special_token", "empty_content"} <= {
+        f.code for f in fast.findings
+    }
+
+
+@pytest.mark.usefixtures("many_ranges")
 def test_parallel_reports_progress_and_detects_the_format(write_lines: WriteLines) -> None:
     path = write_lines(["oops", *[good_example(i) for i in range(200)]])
     seen: list[tuple[int, int]] = []

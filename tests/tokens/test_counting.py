@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from finetune_kit.errors import TokenizerUnavailable, UnknownModelError
+from finetune_kit.tokens import counting
 from finetune_kit.tokens.counting import (
     Tokenizer,
     encoding_name_for_model,
@@ -259,3 +261,67 @@ def test_offline_without_cache_raises_tokenizer_unavailable(
         Tokenizer("o200k_base")
     assert "TIKTOKEN_CACHE_DIR" in str(info.value)
     assert info.value.__cause__ is exc
+
+
+# -- the fast exact counter (bpe-openai, the `fast` extra) -----------------------------------
+
+
+@functools.cache
+def fast_tokenizer(encoding: str) -> Tokenizer:
+    return Tokenizer(encoding, fast=True)
+
+
+@pytest.mark.parametrize("encoding", ["cl100k_base", "o200k_base"])
+def test_fast_counter_is_used_when_installed_and_not_by_default(encoding: str) -> None:
+    assert fast_tokenizer(encoding).backend == "bpe-openai"
+    assert Tokenizer(encoding).backend == "tiktoken"
+    assert "backend=bpe-openai" in repr(fast_tokenizer(encoding))
+
+
+@pytest.mark.parametrize("encoding", ["cl100k_base", "o200k_base"])
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(max_size=200) | MIXED)  # lone surrogates included: tiktoken counts those
+def test_fast_counter_counts_every_string_as_tiktoken(encoding: str, text: str) -> None:
+    expected = len(tiktoken.get_encoding(encoding).encode_ordinary(text))
+    assert fast_tokenizer(encoding).count_text(text) == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(messages=CONVERSATION)
+def test_fast_counter_counts_examples_as_the_cookbook(messages: list[dict[str, Any]]) -> None:
+    fast = Tokenizer("cl100k_base", fast=True, cache_entries=0)
+    assert fast.count_raw({"messages": messages}) == cookbook_count(messages, "cl100k_base")
+
+
+def test_fast_counter_that_disagrees_with_tiktoken_is_not_used(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bindings = counting._bpe_openai()
+    assert bindings is not None
+
+    class OffByOne:
+        def __init__(self, real: Any) -> None:
+            self.real = real
+
+        def count(self, text: str) -> int:
+            return int(self.real.count(text)) + (1 if "1234" in text else 0)
+
+    real = bindings.tokenizer_for_encoding
+    monkeypatch.setattr(bindings, "tokenizer_for_encoding", lambda name: OffByOne(real(name)))
+    counting._fast_counter.cache_clear()
+    try:
+        assert Tokenizer("cl100k_base", fast=True).backend == "tiktoken"
+    finally:
+        counting._fast_counter.cache_clear()
+
+
+def test_without_the_fast_extra_tiktoken_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delitem(sys.modules, "bpe_openai._bindings", raising=False)
+    monkeypatch.setitem(sys.modules, "bpe_openai", None)  # as if it were not installed
+    counting._fast_counter.cache_clear()
+    try:
+        tok = Tokenizer("cl100k_base", fast=True)
+        assert tok.backend == "tiktoken"
+        assert tok.count_text("Good morrow") == len(tok.encoding.encode_ordinary("Good morrow"))
+    finally:
+        counting._fast_counter.cache_clear()

@@ -349,3 +349,102 @@ def test_generated_clean_examples_are_clean(value: dict[str, Any]) -> None:
     report = validator.validate([value])
     assert report.findings == [] or all(f.severity == "warning" for f in report.findings)
     assert len(seen) == 1
+
+
+# -- the plain fast path -----------------------------------------------------------------------
+
+PLAIN_TEXT = st.sampled_from(
+    ["", " ", "\u3000\n", "Hi", "same text", "<|endoftext|>", "café 模型", "a\ud800b"]
+) | st.text(max_size=30)
+MESSAGE_VALUES = st.one_of(
+    st.builds(  # a plain message
+        lambda role, content: {"role": role, "content": content},
+        st.sampled_from(["system", "developer", "user", "assistant"]),
+        PLAIN_TEXT,
+    ),
+    st.builds(  # anything a little more than plain
+        lambda role, content, key, value: {"role": role, "content": content, key: value},
+        st.sampled_from(["system", "user", "assistant", "tool", "bot"]),
+        PLAIN_TEXT | st.none() | st.integers(),
+        st.sampled_from(["weight", "name", "tool_call_id", "tool_calls", "contents"]),
+        st.sampled_from([0, 1, 0.5, "x", None, [], [{"id": "c", "type": "function"}]]),
+    ),
+    st.sampled_from([{"content": "no role"}, {"role": "user"}, "not a message", {"role": 3}]),
+)
+EXAMPLES = st.one_of(
+    st.builds(lambda msgs: {"messages": msgs}, st.lists(MESSAGE_VALUES, max_size=4)),
+    st.builds(
+        lambda msgs, key: {key: True, "messages": msgs},
+        st.lists(MESSAGE_VALUES, min_size=1, max_size=3),
+        st.sampled_from(["parallel_tool_calls", "extra"]),
+    ),
+    JSON_VALUES,
+)
+
+
+def _reordered(value: Any) -> Any:
+    """The same JSON value with every object's keys in reverse order."""
+    if isinstance(value, dict):
+        return {k: _reordered(value[k]) for k in reversed(list(value))}
+    if isinstance(value, list):
+        return [_reordered(v) for v in value]
+    return value
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(examples=st.lists(EXAMPLES, max_size=10), repeat=st.lists(st.integers(0, 9), max_size=6))
+def test_plain_fast_path_gives_the_findings_of_running_every_rule(
+    examples: list[Any], repeat: list[int]
+) -> None:
+    """Skipping rules and the canonical text on plain examples changes no finding."""
+    from unittest import mock
+
+    if examples:  # duplicates, some with their keys in another order
+        examples += [_reordered(examples[i % len(examples)]) for i in repeat]
+    validator = Validator(pii="off", min_examples=0)
+    fast = validator.validate(examples, model="gpt-4o-mini")
+    with mock.patch.object(validation_module, "_plain_messages", lambda _obj: None):
+        every_rule = validator.validate(examples, model="gpt-4o-mini")
+    assert fast.findings == every_rule.findings
+    assert fast.stats == every_rule.stats
+
+
+@settings(max_examples=400, deadline=None)
+@given(a=EXAMPLES, b=EXAMPLES, flip=st.booleans())
+def test_duplicate_digests_are_equal_exactly_when_canonical_texts_are(
+    a: Any, b: Any, flip: bool
+) -> None:
+    if not isinstance(a, dict) or not isinstance(b, dict):
+        return
+    if flip:
+        b = _reordered(a)
+    same_text = validation_module._canonical_text(a) == validation_module._canonical_text(b)
+    same_digest = validation_module._example_digest(a) == validation_module._example_digest(b)
+    assert same_digest == same_text
+
+
+def test_plain_examples_are_recognised_by_their_json_value_only() -> None:
+    plain = {"messages": [{"content": "Hi", "role": "user"}, {"role": "assistant", "content": ""}]}
+    assert validation_module._plain_messages(plain) is not None
+    for not_plain in (
+        {"messages": []},
+        {"messages": [{"role": "tool", "content": "x"}]},
+        {"messages": [{"role": "user", "content": "x", "weight": 1}]},
+        {"messages": [{"role": "user", "content": None}]},
+        {"messages": [{"role": ["user"], "content": "x"}]},
+        {"messages": [{"role": "user", "content": "x"}], "tools": []},
+    ):
+        assert validation_module._plain_messages(not_plain) is None
+
+
+def test_custom_rules_still_get_the_canonical_text_on_plain_examples() -> None:
+    texts: list[str | None] = []
+    validator = Validator(min_examples=0)
+
+    @validator.rule(code="sees_text", hint="h", typed=False)
+    def sees_text(example: Any, ctx: RuleContext) -> list[str]:
+        texts.append(ctx.json_text)
+        return []
+
+    validator.validate([good_example(1)])
+    assert texts == [validation_module._canonical_text(good_example(1))]

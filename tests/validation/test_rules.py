@@ -6,10 +6,13 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import WriteLines, good_example
-from finetune_kit import Severity, validate
-from finetune_kit.validation.rules import BUILTIN_RULES, CATALOG
+from finetune_kit import RuleContext, Severity, Validator, validate
+from finetune_kit._checks import forget_messages
+from finetune_kit.validation.rules import BUILTIN_RULES, CATALOG, PLAIN_SILENT
 
 LINE_CODES = sorted(code for code, info in CATALOG.items() if info.bad is not None)
 PREFERENCE_CODES = {r.code for r in BUILTIN_RULES if r.formats == frozenset({"preference"})}
@@ -139,3 +142,39 @@ def test_vision_models_accept_images(write_lines: WriteLines) -> None:
     assert "model_lacks_vision" not in {
         f.code for f in validate(path, model="gpt-4o-2024-08-06").findings
     }
+
+
+PLAIN_MESSAGE = st.builds(
+    lambda role, content: {"role": role, "content": content},
+    st.sampled_from(["system", "developer", "user", "assistant"]),
+    st.sampled_from(["", " \n", "<|endoftext|>", "Hi", "a\ud800b", "data:image/gif;base64,x"])
+    | st.text(max_size=40),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    messages=st.lists(PLAIN_MESSAGE, min_size=1, max_size=5),
+    model=st.sampled_from([None, "gpt-3.5-turbo", "gpt-4o-2024-08-06"]),
+)
+def test_rules_the_engine_skips_on_plain_examples_find_nothing_there(
+    messages: list[dict[str, Any]], model: str | None
+) -> None:
+    example = {"messages": messages}
+    ctx = RuleContext(line=1, model=model, method="supervised", format="chat")
+    skipped = [r for r in BUILTIN_RULES if r.code in PLAIN_SILENT]
+    assert len(skipped) == len(PLAIN_SILENT)  # every name in the set is a built-in rule
+    for rule in skipped:
+        assert list(rule.run(example, ctx)) == [], rule.code
+    forget_messages()
+
+
+@pytest.mark.parametrize("text", ["", " ", "\t\n", "\u3000", "\x1c", " a ", "\u200b"])
+def test_blank_content_means_what_strip_means(text: str) -> None:
+    example = {
+        "messages": [{"role": "user", "content": text}, {"role": "assistant", "content": text}]
+    }
+    codes = {f.code for f in Validator(min_examples=0).validate([example]).findings}
+    blank = not text.strip()
+    assert ("empty_content" in codes) == blank
+    assert ("empty_assistant_message" in codes) == blank

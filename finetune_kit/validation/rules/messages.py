@@ -8,6 +8,7 @@ from typing import Any
 from finetune_kit._checks import (
     ROLES,
     Problem,
+    blank,
     is_assistant,
     messages_of,
     shape_of,
@@ -87,7 +88,7 @@ _semantic_rule(
 def _empty_content(obj: Mapping[str, Any], ctx: RuleContext) -> Iterator[Problem]:
     for path, msg in messages_of(obj, ctx.format):
         content = msg.get("content")
-        if isinstance(content, str) and not content.strip() and not is_assistant(msg):
+        if isinstance(content, str) and blank(content) and not is_assistant(msg):
             yield Problem(f"{msg.get('role')} message has empty content", f"{path}.content")
 
 
