@@ -30,6 +30,7 @@ from finetune_kit.cli._options import (
     EPOCHS,
     JOBS,
     METHOD,
+    TOKENIZER,
     MethodChoice,
     PIIChoice,
     file_argument,
@@ -151,8 +152,12 @@ def estimate_command(
     pii: Annotated[
         PIIChoice, pii_option("Also look for personal data (off: pricing does not need it).")
     ] = PIIChoice.off,
+    tokenizer: Annotated[str | None, TOKENIZER] = None,
 ) -> None:
     """Validate, count tokens and price a training job in one pass.
+
+    Open-weight models (e.g. openai/gpt-oss-20b) are counted in their own tokens after their
+    chat format, with trainable tokens reported; --tokenizer overrides the tokenizer.
 
     Exit code 1 when the file has validation errors (the estimate still covers every example
     that could be counted), 2 on bad input (missing file, unknown model).
@@ -180,6 +185,7 @@ def estimate_command(
                 jobs=jobs,
                 progress=bar,
                 training_per_1m=training_per_1m,
+                tokenizer=tokenizer,
             )
     finally:
         if bar is not None:

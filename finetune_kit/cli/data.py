@@ -23,6 +23,7 @@ from finetune_kit.cli._options import (
     CONVENTIONS,
     METHOD,
     PII,
+    TOKENIZER,
     MethodChoice,
     PIIChoice,
     file_argument,
@@ -73,6 +74,7 @@ def validate(
         ),
     ] = None,
     output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,
+    tokenizer: Annotated[str | None, TOKENIZER] = None,
 ) -> None:
     """Check a JSONL file and report every problem, with line numbers and fixes.
 
@@ -84,7 +86,9 @@ def validate(
         fail("--threshold and --validation look for near-duplicates: add --near")
     with errors_as_exit():
         validator = Validator(pii=pii.value)
-        report = validator.validate(file, model=model, method=_method(method))
+        report = validator.validate(
+            file, model=model, method=_method(method), tokenizer=tokenizer
+        )
         if near:
             from finetune_kit.dedupe import find_duplicates, with_near_findings
 

@@ -727,6 +727,7 @@ class Validator:
         model: str | None = None,
         method: Method | None = None,
         token_limit: int | None = None,
+        tokenizer: str | os.PathLike[str] | None = None,
     ) -> ValidationReport:
         """Validate a file, a [`Dataset`][finetune_kit.Dataset] or an iterable of examples.
 
@@ -734,9 +735,14 @@ class Validator:
             source: A JSONL path, a dataset, or examples (typed or dicts); for in-memory data
                 the line number is the row index + 1.
             model: The base model. When given, every example's tokens are counted and those
-                over the model's per-example limit are reported.
+                over the model's per-example limit are reported. An open-weight model
+                (e.g. ``openai/gpt-oss-20b``) is counted in its own tokens after its chat
+                format, against its maximum training length.
             method: ``supervised`` or ``dpo``; examples in the other format are errors.
             token_limit: Override the per-example token limit.
+            tokenizer: A Hugging Face tokenizer folder, ``tokenizer.json`` or hub id to count
+                ``model``'s tokens with (see
+                [`tokenizer_for_model`][finetune_kit.tokenizer_for_model]).
 
         Returns:
             The [`ValidationReport`][finetune_kit.ValidationReport] with every finding.
@@ -748,7 +754,17 @@ class Validator:
         else:
             lines = _lines_from_objects(source)
         counter: TokenCounter | None = None
-        if model is not None:
+        if model is not None and (tokenizer is not None or _is_open_model(model)):
+            from finetune_kit.tokens.registry import tokenizer_for_model
+
+            chat = tokenizer_for_model(
+                model,
+                tokenizer=os.fspath(tokenizer) if tokenizer is not None else None,
+                max_length=token_limit,
+            )
+            counter = chat.count_raw
+            token_limit = chat.max_length
+        elif model is not None:
             from finetune_kit.tokens.counting import Tokenizer
 
             tok = Tokenizer.for_model(model)
@@ -769,6 +785,12 @@ class Validator:
             findings.extend(result.findings)
         findings.extend(self.finish(state))
         return ValidationReport(findings=findings, stats=state.stats(), source=file)
+
+
+def _is_open_model(model: str) -> bool:
+    from finetune_kit.tokens.registry import open_model_info
+
+    return open_model_info(model) is not None
 
 
 def _no_findings(_example: Any, _ctx: RuleContext) -> Iterable[Problem | str]:
@@ -944,6 +966,7 @@ def validate(
     model: str | None = None,
     method: Method | None = None,
     token_limit: int | None = None,
+    tokenizer: str | os.PathLike[str] | None = None,
 ) -> ValidationReport:
     """Validate with the built-in rules plus every globally registered and plugin rule.
 
@@ -952,6 +975,7 @@ def validate(
         model: The base model; enables the per-example token-limit check.
         method: ``supervised`` or ``dpo``.
         token_limit: Override the per-example token limit.
+        tokenizer: A Hugging Face tokenizer for ``model`` (folder, file or hub id).
 
     Returns:
         The [`ValidationReport`][finetune_kit.ValidationReport].
@@ -962,4 +986,6 @@ def validate(
         >>> sorted({f.code for f in report.errors})
         ['missing_assistant_message', 'too_few_examples']
     """
-    return _DEFAULT.validate(source, model=model, method=method, token_limit=token_limit)
+    return _DEFAULT.validate(
+        source, model=model, method=method, token_limit=token_limit, tokenizer=tokenizer
+    )
