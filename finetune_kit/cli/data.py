@@ -86,9 +86,7 @@ def validate(
         fail("--threshold and --validation look for near-duplicates: add --near")
     with errors_as_exit():
         validator = Validator(pii=pii.value)
-        report = validator.validate(
-            file, model=model, method=_method(method), tokenizer=tokenizer
-        )
+        report = validator.validate(file, model=model, method=_method(method), tokenizer=tokenizer)
         if near:
             from finetune_kit.dedupe import find_duplicates, with_near_findings
 
