@@ -9,6 +9,10 @@ STAMP  := $(VENV)/.installed
 ifneq ($(wildcard ../shared/tiktoken_cache),)
 export TIKTOKEN_CACHE_DIR ?= $(abspath ../shared/tiktoken_cache)
 endif
+# openai-harmony (gpt-oss counts) reads its vocabulary from TIKTOKEN_ENCODINGS_BASE instead.
+ifneq ($(wildcard ../shared/tiktoken_encodings),)
+export TIKTOKEN_ENCODINGS_BASE ?= $(abspath ../shared/tiktoken_encodings)
+endif
 
 .PHONY: demo test lint typecheck docs docs-serve check clean mutation
 

@@ -133,8 +133,31 @@ from finetune_kit.schema import (
     Tool as Tool,
     ToolCall as ToolCall,
 )
+from finetune_kit.tokens.chat import (
+    ChatTokenizer as ChatTokenizer,
+    ExampleTokens as ExampleTokens,
+    OpenAIChatTokenizer as OpenAIChatTokenizer,
+    RenderedExample as RenderedExample,
+    Segment as Segment,
+)
+from finetune_kit.tokens.compare import (
+    ModelTokens as ModelTokens,
+    TokenComparison as TokenComparison,
+    compare_tokens as compare_tokens,
+)
 from finetune_kit.tokens.counting import (
     Tokenizer as Tokenizer,
+)
+from finetune_kit.tokens.harmony import (
+    HarmonyTokenizer as HarmonyTokenizer,
+)
+from finetune_kit.tokens.hf import (
+    HFChatTokenizer as HFChatTokenizer,
+)
+from finetune_kit.tokens.registry import (
+    TokenizerInfo as TokenizerInfo,
+    open_model_info as open_model_info,
+    tokenizer_for_model as tokenizer_for_model,
 )
 from finetune_kit.validation.engine import (
     Finding as Finding,

@@ -1,4 +1,4 @@
-"""Plots: the token histogram of a dataset and the loss/accuracy curves of a job.
+"""Plots: the token histogram of a dataset, one example's trained tokens, and a job's curves.
 
 Every function takes plain data (a sequence of token counts, a metrics ``DataFrame``) and
 returns a matplotlib ``Figure`` built with the object-oriented API.
@@ -37,7 +37,16 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["EMA_ALPHA", "MAX_BINS", "metrics_plot", "save_figure", "token_histogram"]
+    from finetune_kit.tokens.chat import RenderedExample
+
+__all__ = [
+    "EMA_ALPHA",
+    "MAX_BINS",
+    "metrics_plot",
+    "save_figure",
+    "token_histogram",
+    "trainable_tokens_plot",
+]
 
 EMA_ALPHA = 0.1
 """Default smoothing of the train curves in [`metrics_plot`][finetune_kit.plots.metrics_plot].
@@ -489,6 +498,100 @@ def _fmt(kind: str, value: float) -> str:
 
 
 # -- saving ------------------------------------------------------------------------------------
+
+
+def trainable_tokens_plot(
+    rendered: RenderedExample,
+    *,
+    title: str | None = None,
+    columns: int = 110,
+    max_tokens: int | None = 400,
+) -> Figure:
+    """Draw one rendered example token by token, the trained tokens highlighted.
+
+    Each token is a box holding its text (a line break shown as ``↵``); boxes of tokens that
+    train (assistant messages with a weight other than 0) are filled, the others outlined.
+    Lines wrap at ``columns`` characters.
+
+    Args:
+        rendered: The example as a chat tokenizer renders it
+            ([`ChatTokenizer.render`][finetune_kit.ChatTokenizer.render]).
+        title: The figure's title (default: token totals).
+        columns: Characters per line before wrapping.
+        max_tokens: Draw at most this many tokens (``None``: all).
+
+    Returns:
+        The figure.
+
+    Raises:
+        ConfigError: matplotlib is not installed.
+
+    Examples:
+        >>> from finetune_kit import RenderedExample
+        >>> from finetune_kit.plots import trainable_tokens_plot
+        >>> ex = RenderedExample(("<|user|>", "Hi", "<|bot|>", "Hello"),
+        ...                      (False, False, False, True), (0, 0, 1, 1))
+        >>> fig = trainable_tokens_plot(ex)
+        >>> fig.axes[0].get_title()
+        '4 tokens billed, 1 trained (25%)'
+    """
+    from matplotlib.patches import FancyBboxPatch
+
+    figure_class = _matplotlib_figure()
+    n_total = len(rendered.tokens)
+    n_train = sum(rendered.trainable)
+    shown = rendered.tokens if max_tokens is None else rendered.tokens[:max_tokens]
+    cells: list[tuple[int, int, int, str, bool]] = []  # line, column, width, text, trained
+    line = col = 0
+    for text, trained in zip(shown, rendered.trainable, strict=False):
+        label = text.replace("\n", "↵").replace("\t", "→") or "∅"
+        width = max(1, len(label))
+        if col and col + width > columns:
+            line += 1
+            col = 0
+        cells.append((line, col, width, label, trained))
+        col += width + 1
+        if text.endswith("\n"):
+            line += 1
+            col = 0
+    n_lines = line + 1
+    # monospace glyphs are ~0.6 em wide: one column is one 8 pt character plus a margin
+    fig = figure_class(figsize=(0.075 * columns + 0.3, 0.6 + 0.26 * n_lines), layout="constrained")
+    ax = fig.subplots()
+    for ln, c, w, label, trained in cells:
+        ax.add_patch(
+            FancyBboxPatch(
+                (c + 0.08, -ln - 0.82),
+                w - 0.16,
+                0.68,
+                boxstyle="round,pad=0.02,rounding_size=0.15",
+                facecolor=_TRAIN if trained else "white",
+                edgecolor=_TRAIN if trained else "0.7",
+                alpha=0.85 if trained else 1.0,
+                linewidth=0.8,
+            )
+        )
+        ax.text(
+            c + w / 2,
+            -ln - 0.48,
+            label,
+            ha="center",
+            va="center",
+            family="monospace",
+            fontsize=8,
+            color="white" if trained else "0.15",
+        )
+    ax.set_xlim(0, columns)
+    ax.set_ylim(-n_lines - 0.1, 0.1)
+    ax.set_axis_off()
+    share = _percent(n_train, n_total)
+    cut = f" (first {len(shown):,} drawn)" if len(shown) < n_total else ""
+    ax.set_title(
+        title or f"{n_total:,} tokens billed, {n_train:,} trained ({share}){cut}",
+        loc="left",
+        fontsize=10,
+    )
+    return fig
 
 
 def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 150) -> Path:

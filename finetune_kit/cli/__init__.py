@@ -17,6 +17,7 @@ from finetune_kit.cli import (  # noqa: F401  (they register commands)
     jobs,
     lifecycle,
     privacy,
+    tokens,
 )
 from finetune_kit.cli._common import app
 

@@ -210,6 +210,21 @@ _ROWS = [
         default_text="today",
     ),
     Convention(
+        "tokenizer",
+        ("--tokenizer",),
+        "Hugging Face tokenizer for --model's tokens: a folder, tokenizer.json or hub id.",
+        "PATH",
+        default_text="the model's own",
+    ),
+    Convention(
+        "max_length",
+        ("--max-length",),
+        "Longest example a training run keeps, in the model's tokens.",
+        "N",
+        minimum=1,
+        default_text="the model's own",
+    ),
+    Convention(
         "poll_interval",
         ("--poll-interval",),
         "Seconds between two looks at the job.",
@@ -237,6 +252,10 @@ YES = CONVENTIONS["yes"].option()
 """``yes: Annotated[bool, YES] = False``."""
 PROVIDER = CONVENTIONS["provider"].option()
 """``provider: Annotated[Provider, PROVIDER] = Provider.openai``."""
+TOKENIZER = CONVENTIONS["tokenizer"].option()
+"""``tokenizer: Annotated[str | None, TOKENIZER] = None`` (see docs/tokens.md)."""
+MAX_LENGTH = CONVENTIONS["max_length"].option()
+"""``max_length: Annotated[int | None, MAX_LENGTH] = None``."""
 
 
 def model_option(help: str) -> Any:

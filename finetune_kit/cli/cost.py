@@ -31,6 +31,7 @@ from finetune_kit.cli._options import (
     JOBS,
     METHOD,
     PROVIDER,
+    TOKENIZER,
     MethodChoice,
     PIIChoice,
     Provider,
@@ -157,12 +158,16 @@ def estimate_command(
         PIIChoice, pii_option("Also look for personal data (off: pricing does not need it).")
     ] = PIIChoice.off,
     provider: Annotated[Provider, PROVIDER] = Provider.openai,
+    tokenizer: Annotated[str | None, TOKENIZER] = None,
 ) -> None:
     """Validate, count tokens and price a training job in one pass.
 
-    --provider prices with that provider's table and checks with its rules. Exit code 1 when
-    the file has validation errors (the estimate still covers every example that could be
-    counted), 2 on bad input (missing file, unknown model).
+    --provider prices with that provider's table and checks with its rules. Open-weight
+    models (e.g. openai/gpt-oss-20b) are counted in their own tokens after their chat format,
+    with trainable tokens reported; --tokenizer overrides the tokenizer.
+
+    Exit code 1 when the file has validation errors (the estimate still covers every example
+    that could be counted), 2 on bad input (missing file, unknown model).
     """
     from finetune_kit.catalog.providers import price_table, training_overrides
     from finetune_kit.cost.estimator import PARALLEL_MIN_BYTES, CostEstimator
@@ -193,6 +198,7 @@ def estimate_command(
                 method=method_name,
                 jobs=jobs,
                 progress=bar,
+                tokenizer=tokenizer,
                 **overrides,
             )
     finally:

@@ -24,6 +24,7 @@ from finetune_kit.cli._options import (
     METHOD,
     PII,
     PROVIDER,
+    TOKENIZER,
     MethodChoice,
     PIIChoice,
     Provider,
@@ -76,6 +77,7 @@ def validate(
     ] = None,
     provider: Annotated[Provider, PROVIDER] = Provider.openai,
     output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,
+    tokenizer: Annotated[str | None, TOKENIZER] = None,
 ) -> None:
     """Check a JSONL file and report every problem, with line numbers and fixes.
 
@@ -89,7 +91,7 @@ def validate(
         fail("--threshold and --validation look for near-duplicates: add --near")
     with errors_as_exit():
         validator = Validator(pii=pii.value, profile=provider.value)
-        report = validator.validate(file, model=model, method=_method(method))
+        report = validator.validate(file, model=model, method=_method(method), tokenizer=tokenizer)
         if near:
             from finetune_kit.dedupe import find_duplicates, with_near_findings
 

@@ -208,7 +208,12 @@ def train(
             reason = "the data has errors" if data_errors else "OpenAI no longer accepts this job"
             err_console.print(f"[red]{reason}; nothing was uploaded[/]")
         raise typer.Exit(EXIT_FINDINGS)
-    if not yes and sys.stdin.isatty() and console.is_terminal:
+    if (
+        not yes
+        and sys.stdin.isatty()
+        and console.is_terminal
+        and estimate.training_cost is not None
+    ):
         typer.confirm(
             f"Start a fine-tuning job on {model} for about "
             f"{estimate.currency} {estimate.training_cost:.2f}?",
@@ -243,7 +248,9 @@ def train(
         "training_file": job.training_file,
         "validation_file": job.validation_file,
         "trained_tokens": job.trained_tokens,
-        "estimated_cost": float(round(estimate.training_cost, 6)),
+        "estimated_cost": (
+            float(round(estimate.training_cost, 6)) if estimate.training_cost is not None else None
+        ),
         "currency": estimate.currency,
         "error": None
         if job.error is None

@@ -41,9 +41,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from finetune_kit.catalog.prices import ModelPrice, PriceTable, to_decimal
-from finetune_kit.errors import ConfigError, DataError
+from finetune_kit.errors import ConfigError, DataError, UnknownModelError
 from finetune_kit.reading import Line, iter_jsonl, split_ranges
+from finetune_kit.tokens.chat import ChatTokenizer
 from finetune_kit.tokens.counting import Tokenizer, encoding_name_for_model
+from finetune_kit.tokens.registry import open_model_info, tokenizer_for_model
 from finetune_kit.validation.engine import (
     Finding,
     Format,
@@ -216,8 +218,9 @@ class TrainingEstimate(_FindingsView):
         epochs_from_default: True when ``n_epochs`` came from
             [`default_epochs`][finetune_kit.default_epochs].
         training_tokens: ``billed_tokens_per_epoch x n_epochs`` (what OpenAI bills).
-        training_cost: ``training_tokens x price_per_1m / 1,000,000``.
-        price_per_1m: Training price per 1M tokens.
+        training_cost: ``training_tokens x price_per_1m / 1,000,000`` (``None``: an open model
+            with no known price).
+        price_per_1m: Training price per 1M tokens (``None``: not known).
         currency: ``USD``.
         prices_as_of: The date of the price table used.
         price_source: Where the price comes from (or that it was overridden).
@@ -229,6 +232,11 @@ class TrainingEstimate(_FindingsView):
         findings: Every validation finding (errors and warnings), in line order.
         stats: The validation statistics (lines, formats, messages per example, ...).
         source: The file estimated, if any.
+        trainable_tokens_per_epoch: Open models: sum over examples of the tokens that train
+            (assistant messages with a weight other than 0, up to the cut at ``token_limit``);
+            ``None`` for OpenAI models.
+        chat_format: How the examples were rendered: ``openai`` (tiktoken, the cookbook's
+            method), ``harmony`` (gpt-oss) or ``hf`` (a Hugging Face chat template).
     """
 
     model: str
@@ -241,8 +249,8 @@ class TrainingEstimate(_FindingsView):
     n_epochs: int
     epochs_from_default: bool
     training_tokens: int
-    training_cost: Decimal
-    price_per_1m: Decimal
+    training_cost: Decimal | None
+    price_per_1m: Decimal | None
     currency: str
     prices_as_of: dt.date
     price_source: str
@@ -253,6 +261,8 @@ class TrainingEstimate(_FindingsView):
     findings: tuple[Finding, ...] = field(default=(), repr=False)
     stats: Mapping[str, Any] = field(default_factory=dict, repr=False)
     source: str | None = None
+    trainable_tokens_per_epoch: int | None = None
+    chat_format: str = "openai"
 
     def summary(self) -> str:
         """One line: examples, tokens, epochs, cost."""
@@ -260,6 +270,7 @@ class TrainingEstimate(_FindingsView):
             f"{self.n_examples:,} examples, {self.billed_tokens_per_epoch:,} billed tokens/epoch "
             f"x {self.n_epochs} epochs = {self.training_tokens:,} tokens: "
             f"{_fmt_money(self.training_cost, self.currency)} on {self.base_model}"
+            + ("" if self.training_cost is not None else " (no price known)")
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -275,10 +286,12 @@ class TrainingEstimate(_FindingsView):
             "n_epochs": self.n_epochs,
             "epochs_from_default": self.epochs_from_default,
             "training_tokens": self.training_tokens,
-            "training_cost": _money(self.training_cost),
+            "training_cost": _money(self.training_cost) if self.training_cost is not None else None,
             "currency": self.currency,
-            "price_per_1m": _money(self.price_per_1m),
-            "price_per_1k": _money(self.price_per_1m / 1000),
+            "price_per_1m": _money(self.price_per_1m) if self.price_per_1m is not None else None,
+            "price_per_1k": (
+                _money(self.price_per_1m / 1000) if self.price_per_1m is not None else None
+            ),
             "prices_as_of": self.prices_as_of.isoformat(),
             "price_source": self.price_source,
             "token_limit": self.token_limit,
@@ -288,6 +301,8 @@ class TrainingEstimate(_FindingsView):
             "warnings": [f.to_dict() for f in self.warnings],
             "stats": dict(self.stats),
             "source": self.source,
+            "trainable_tokens_per_epoch": self.trainable_tokens_per_epoch,
+            "chat_format": self.chat_format,
         }
 
     def _pairs(self) -> list[tuple[str, object]]:
@@ -319,9 +334,19 @@ class TrainingEstimate(_FindingsView):
             ("per-example limit", limit),
             ("examples over the limit (truncated)", f"{self.n_truncated:,}"),
             ("billed tokens per epoch", f"{self.billed_tokens_per_epoch:,}"),
+            *(
+                [("trainable tokens per epoch", f"{self.trainable_tokens_per_epoch:,}")]
+                if self.trainable_tokens_per_epoch is not None
+                else []
+            ),
             ("epochs", epochs),
             ("training tokens", f"{self.training_tokens:,}"),
-            ("price", f"{_fmt_money(self.price_per_1m, self.currency)} per 1M tokens"),
+            (
+                "price",
+                f"{_fmt_money(self.price_per_1m, self.currency)} per 1M tokens"
+                if self.price_per_1m is not None
+                else "unknown (--price-per-1m)",
+            ),
             ("prices as of", self.prices_as_of.isoformat()),
             ("training cost", _fmt_money(self.training_cost, self.currency)),
             ("errors / warnings", f"{len(self.errors):,} / {len(self.warnings):,}"),
@@ -446,6 +471,7 @@ class _ScanResult:
     counts: array[int]
     state: _FileState
     dup_digests: list[tuple[int, bytes]]
+    trainable: array[int] | None = None  # open models: trainable tokens kept, per count
 
 
 @dataclass(frozen=True)
@@ -459,10 +485,32 @@ class _ScanSpec:
     token_limit: int | None
 
 
+class _OpenCounter:
+    """An open model's chat tokenizer as the validator's counter (billed tokens).
+
+    It keeps each counted example's trainable tokens (those left after the cut at the maximum
+    training length) in counting order, which is the order of ``_ScanResult.counts``.
+    """
+
+    def __init__(self, chat: ChatTokenizer) -> None:
+        self.chat = chat
+        self.example_limit = chat.max_length
+        self.trainable: array[int] = array("I")
+
+    def count_raw(self, obj: Mapping[str, Any], fmt: Format) -> int:
+        counts = self.chat.count_example(obj, fmt)
+        self.trainable.append(counts.kept_trainable)
+        return counts.billed
+
+    def take(self) -> array[int]:
+        out, self.trainable = self.trainable, array("I")
+        return out
+
+
 def _scan(
     validator: Validator,
     lines: Iterable[Line],
-    tokenizer: Tokenizer,
+    tokenizer: Tokenizer | _OpenCounter,
     spec: _ScanSpec,
     *,
     track_duplicates: bool,
@@ -488,17 +536,20 @@ def _scan(
             findings.extend(result.findings)
             if track_duplicates and any(f.code == "duplicate_example" for f in result.findings):
                 dups.append((result.line, _example_digest(result.value)))
-    return _ScanResult(findings, counts, state, dups)
+    trainable = tokenizer.take() if isinstance(tokenizer, _OpenCounter) else None
+    return _ScanResult(findings, counts, state, dups, trainable)
 
 
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(encoding: str, validator: Validator, fast: bool) -> None:
+def _init_worker(encoding: str | ChatTokenizer, validator: Validator, fast: bool) -> None:
     # A worker only scans: parsed examples are freed by reference counting, and the cyclic
     # collector would spend ~6% of the time walking them for nothing.
     gc.disable()
-    _WORKER["tokenizer"] = Tokenizer(encoding, fast=fast)
+    _WORKER["tokenizer"] = (
+        Tokenizer(encoding, fast=fast) if isinstance(encoding, str) else _OpenCounter(encoding)
+    )
     _WORKER["validator"] = validator
 
 
@@ -506,7 +557,7 @@ def _scan_range(path: str, start: int, end: int, spec: _ScanSpec) -> _ScanResult
     return _scan(
         cast("Validator", _WORKER["validator"]),
         iter_jsonl(path, start=start, end=end),
-        cast("Tokenizer", _WORKER["tokenizer"]),
+        cast("Tokenizer | _OpenCounter", _WORKER["tokenizer"]),
         spec,
         track_duplicates=True,
     )
@@ -550,6 +601,7 @@ def _merge(results: Iterable[_ScanResult]) -> _ScanResult:
     state = _FileState()
     findings: list[Finding] = []
     counts: array[int] = array("I")
+    trainable: array[int] | None = None
     offset = 0
     for res in results:
         # A duplicate inside this range names the earliest line of its example, as a single
@@ -568,9 +620,11 @@ def _merge(results: Iterable[_ScanResult]) -> _ScanResult:
                 findings.append(replace(f, line=f.line + offset) if offset else f)
         findings.extend(state.merge(res.state, offset))
         counts.extend(res.counts)
+        if res.trainable is not None:
+            trainable = (trainable or array("I")) + res.trainable
         offset += res.state.n_lines
     findings.sort(key=lambda f: f.line if f.line is not None else math.inf)
-    return _ScanResult(findings, counts, state, [])
+    return _ScanResult(findings, counts, state, [], trainable)
 
 
 class CostEstimator:
@@ -612,7 +666,7 @@ class CostEstimator:
         if price.training_per_1m is None:
             raise ConfigError(
                 f"no training price for {price.model} on {self.prices.date.isoformat()}",
-                hint="pass training_per_1m (CLI: --training-price-per-1k)",
+                hint="pass training_per_1m (CLI: --price-per-1m)",
             )
         if method is not None and method not in price.methods:
             supporting = [r.model for r in self.prices.rows() if method in r.methods]
@@ -638,8 +692,16 @@ class CostEstimator:
         token_limit: int | None = None,
         today: dt.date | None = None,
         lifecycle: bool = True,
+        tokenizer: str | os.PathLike[str] | ChatTokenizer | None = None,
     ) -> TrainingEstimate:
         """Validate, count and price a training file or dataset in one pass.
+
+        OpenAI models are counted with tiktoken and the cookbook's method. An open-weight model
+        of ``data/tokenizers.json`` (e.g. ``openai/gpt-oss-20b``), or any model with
+        ``tokenizer`` given, is counted in its own tokens after its chat format (see
+        [`tokenizer_for_model`][finetune_kit.tokenizer_for_model]): the estimate then also has
+        ``trainable_tokens_per_epoch``, the limit is the model's maximum training length, and
+        the cost is left empty when no price is known for the model.
 
         Args:
             data: A JSONL path, a [`Dataset`][finetune_kit.Dataset], or examples (typed or
@@ -656,7 +718,11 @@ class CostEstimator:
             today: The day OpenAI's wind-down dates are judged on (default: the price table's
                 date, which is today unless ``as_of`` was given).
             lifecycle: Add the lifecycle findings (``training_cutoff_near``,
-                ``model_shutdown_scheduled``, ...; see ``finetune_kit.lifecycle``).
+                ``model_shutdown_scheduled``, ...; see ``finetune_kit.lifecycle``). OpenAI
+                models only.
+            tokenizer: A Hugging Face tokenizer folder, ``tokenizer.json`` or hub id, or a
+                ready [`ChatTokenizer`][finetune_kit.ChatTokenizer] (its ``max_length`` is
+                the limit), overriding the model's tokenizer.
 
         Returns:
             The [`TrainingEstimate`][finetune_kit.TrainingEstimate]; its ``findings`` hold every
@@ -667,7 +733,7 @@ class CostEstimator:
             UnknownModelError: The model is not in the price table.
             ConfigError: Bad arguments, no training price, or a method the model lacks.
             DataError: The file cannot be read.
-            TokenizerUnavailable: tiktoken cannot load the model's encoding.
+            TokenizerUnavailable: The model's tokenizer cannot be loaded.
         """
         if n_epochs is not None and not 1 <= n_epochs <= 50:
             raise ConfigError(f"n_epochs must be between 1 and 50, not {n_epochs}")
@@ -675,20 +741,33 @@ class CostEstimator:
             raise ConfigError(f"jobs must be at least 1, not {jobs}")
         if token_limit is not None and token_limit < 1:
             raise ConfigError(f"token_limit must be at least 1, not {token_limit}")
-        price = self._price(model, method, training_per_1m, token_limit)
-        limit = price.example_token_limit
-        tokenizer = Tokenizer(
-            encoding_name_for_model(price.model), model=model, example_limit=limit
-        )
+        chat = _chat_tokenizer(model, tokenizer, token_limit)
+        counter: Tokenizer | _OpenCounter
+        if chat is None:
+            price = self._price(model, method, training_per_1m, token_limit)
+            limit = price.example_token_limit
+            counter = Tokenizer(
+                encoding_name_for_model(price.model), model=model, example_limit=limit
+            )
+            base, per_1m, currency, price_source = (
+                price.model,
+                price.training_per_1m,
+                price.currency,
+                price.source,
+            )
+        else:
+            base, per_1m, currency, price_source = self._open_price(model, method, training_per_1m)
+            limit = chat.max_length
+            counter = _OpenCounter(chat)
 
         source: str | None = None
         if isinstance(data, str | os.PathLike):
             source = str(data)
-            result = self._scan_file(Path(data), model, method, tokenizer, jobs, progress)
+            result = self._scan_file(Path(data), model, method, counter, jobs, progress)
         else:
             spec = _ScanSpec(model, method, None, None, limit)
             result = _scan(
-                self.validator, _object_lines(data), tokenizer, spec, track_duplicates=False
+                self.validator, _object_lines(data), counter, spec, track_duplicates=False
             )
         findings = [*result.findings, *self.validator.finish(result.state)]
 
@@ -702,15 +781,14 @@ class CostEstimator:
             n_truncated = sum(1 for c in counts if c > limit)
         epochs = n_epochs if n_epochs is not None else default_epochs(n)
         training_tokens = billed * epochs
-        assert price.training_per_1m is not None
-        cost = Decimal(training_tokens) * price.training_per_1m / _MILLION
-        if lifecycle:
+        cost = Decimal(training_tokens) * per_1m / _MILLION if per_1m is not None else None
+        if lifecycle and chat is None:
             from finetune_kit.lifecycle import lifecycle_findings
 
             findings.extend(lifecycle_findings(model, today=today or self.prices.date))
         return TrainingEstimate(
             model=model,
-            base_model=price.model,
+            base_model=base,
             method=method if method is not None else _method_of(result.state),
             n_examples=n,
             n_skipped=result.state.n_examples - n,
@@ -720,10 +798,10 @@ class CostEstimator:
             epochs_from_default=n_epochs is None,
             training_tokens=training_tokens,
             training_cost=cost,
-            price_per_1m=price.training_per_1m,
-            currency=price.currency,
+            price_per_1m=per_1m,
+            currency=currency,
             prices_as_of=self.prices.date,
-            price_source=price.source,
+            price_source=price_source,
             token_limit=limit,
             n_truncated=n_truncated,
             token_stats=_token_stats(counts),
@@ -731,7 +809,33 @@ class CostEstimator:
             findings=tuple(findings),
             stats=result.state.stats(),
             source=source,
+            trainable_tokens_per_epoch=(
+                sum(result.trainable) if result.trainable is not None else None
+            ),
+            chat_format=chat.chat_format if chat is not None else "openai",
         )
+
+    def _open_price(
+        self, model: str, method: Method | None, training_per_1m: Any
+    ) -> tuple[str, Decimal | None, str, str]:
+        """Base name, training price per 1M, currency and price source of an open model."""
+        info = open_model_info(model)
+        base = info.model if info is not None else model
+        try:
+            price = self._price(model, method, training_per_1m, None)
+        except UnknownModelError:
+            if training_per_1m is not None:
+                return base, to_decimal(training_per_1m), self.prices.currency, "given by the user"
+            return (
+                base,
+                None,
+                self.prices.currency,
+                (
+                    f"no training price for {base} in the price table: pass training_per_1m "
+                    "(CLI: --price-per-1m)"
+                ),
+            )
+        return price.model, price.training_per_1m, price.currency, price.source
 
     def estimate_usage(
         self,
@@ -831,7 +935,7 @@ class CostEstimator:
         path: Path,
         model: str,
         method: Method | None,
-        tokenizer: Tokenizer,
+        tokenizer: Tokenizer | _OpenCounter,
         jobs: int | None,
         progress: ProgressCallback | None,
     ) -> _ScanResult:
@@ -846,8 +950,9 @@ class CostEstimator:
         workers = jobs if jobs is not None else (os.cpu_count() or 1)
         file = str(path)
         limit = tokenizer.example_limit
-        fast = size >= FAST_COUNT_MIN_BYTES
-        if fast:  # loaded here, before the pool forks, so that the workers share its tables
+        # only tiktoken counts have a fast twin; open models count in their own chat format
+        fast = isinstance(tokenizer, Tokenizer) and size >= FAST_COUNT_MIN_BYTES
+        if fast and isinstance(tokenizer, Tokenizer):  # loaded before the pool forks: shared
             tokenizer = Tokenizer(
                 tokenizer.encoding_name, model=tokenizer.model, example_limit=limit, fast=True
             )
@@ -865,10 +970,32 @@ class CostEstimator:
         with ProcessPoolExecutor(
             max_workers=min(workers, len(ranges)),
             initializer=_init_worker,
-            initargs=(tokenizer.encoding_name, self.validator, fast),
+            initargs=(
+                tokenizer.encoding_name if isinstance(tokenizer, Tokenizer) else tokenizer.chat,
+                self.validator,
+                fast,
+            ),
         ) as pool:
             futures = [pool.submit(_scan_range, file, s, e, spec) for s, e in ranges]
             return _merge(_in_order(futures, ranges, size, progress))
+
+
+def _chat_tokenizer(
+    model: str, tokenizer: str | os.PathLike[str] | ChatTokenizer | None, token_limit: int | None
+) -> ChatTokenizer | None:
+    """The chat tokenizer of an open model (or of ``tokenizer``); ``None``: the OpenAI path."""
+    if tokenizer is None:
+        if open_model_info(model) is None:
+            return None
+        return tokenizer_for_model(model, max_length=token_limit)
+    if isinstance(tokenizer, str | os.PathLike):
+        return tokenizer_for_model(model, tokenizer=os.fspath(tokenizer), max_length=token_limit)
+    if token_limit is not None:
+        raise ConfigError(
+            "token_limit cannot change a ready tokenizer's maximum length",
+            hint="build the tokenizer with max_length=... instead",
+        )
+    return tokenizer
 
 
 def _method_of(state: _FileState) -> str:

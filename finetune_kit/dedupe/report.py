@@ -18,11 +18,11 @@ _MICRO = Decimal("0.000001")
 _SHOWN = 50
 
 
-def _money(value: Decimal) -> float:
-    return float(value.quantize(_MICRO))
+def _money(value: Decimal | None) -> float | None:
+    return float(value.quantize(_MICRO)) if value is not None else None
 
 
-def _fmt_money(value: Decimal) -> str:
+def _fmt_money(value: Decimal | None) -> str:
     from finetune_kit.cost.estimator import _fmt_money as fmt
 
     return fmt(value)
@@ -107,14 +107,20 @@ class DedupeSavings:
         return self.before.training_tokens - self.after.training_tokens
 
     @property
-    def dollars_saved_per_epoch(self) -> Decimal:
-        """The per-epoch tokens saved at the model's training price."""
-        return Decimal(self.tokens_saved_per_epoch) * self.before.price_per_1m / Decimal(10**6)
+    def dollars_saved_per_epoch(self) -> Decimal | None:
+        """The per-epoch tokens saved at the model's training price (``None``: no price)."""
+        price = self.before.price_per_1m
+        if price is None:
+            return None
+        return Decimal(self.tokens_saved_per_epoch) * price / Decimal(10**6)
 
     @property
-    def dollars_saved_per_job(self) -> Decimal:
-        """Training cost of the job, before minus after."""
-        return self.before.training_cost - self.after.training_cost
+    def dollars_saved_per_job(self) -> Decimal | None:
+        """Training cost of the job, before minus after (``None``: no price)."""
+        before, after = self.before.training_cost, self.after.training_cost
+        if before is None or after is None:
+            return None
+        return before - after
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready figures (money rounded to 6 places)."""

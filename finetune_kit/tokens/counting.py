@@ -128,10 +128,6 @@ def encoding_name_for_model(model: str) -> str:
     for prefix, name in _FAMILY_ENCODINGS:
         if base.startswith(prefix):
             return name
-    if "/" in base:
-        # an open-weight model named like Together's or Hugging Face's ids (org/name): counted
-        # with o200k_base as an approximation (exact for none of them, close for gpt-oss)
-        return "o200k_base"
     raise UnknownModelError(
         model, PriceTable.load().suggestions(base), what="model (no known tokenizer)"
     )

@@ -826,6 +826,7 @@ class Validator:
         model: str | None = None,
         method: Method | None = None,
         token_limit: int | None = None,
+        tokenizer: str | os.PathLike[str] | None = None,
     ) -> ValidationReport:
         """Validate a file, a [`Dataset`][finetune_kit.Dataset] or an iterable of examples.
 
@@ -833,9 +834,14 @@ class Validator:
             source: A JSONL path, a dataset, or examples (typed or dicts); for in-memory data
                 the line number is the row index + 1.
             model: The base model. When given, every example's tokens are counted and those
-                over the model's per-example limit are reported.
+                over the model's per-example limit are reported. An open-weight model
+                (e.g. ``openai/gpt-oss-20b``) is counted in its own tokens after its chat
+                format, against its maximum training length.
             method: ``supervised`` or ``dpo``; examples in the other format are errors.
             token_limit: Override the per-example token limit.
+            tokenizer: A Hugging Face tokenizer folder, ``tokenizer.json`` or hub id to count
+                ``model``'s tokens with (see
+                [`tokenizer_for_model`][finetune_kit.tokenizer_for_model]).
 
         Returns:
             The [`ValidationReport`][finetune_kit.ValidationReport] with every finding.
@@ -847,7 +853,25 @@ class Validator:
         else:
             lines = _lines_from_objects(source)
         counter: TokenCounter | None = None
-        if model is not None:
+        if model is not None and (tokenizer is not None or _is_open_model(model)):
+            from finetune_kit.catalog.providers import training_overrides, tunable_models
+            from finetune_kit.tokens.registry import tokenizer_for_model
+
+            if token_limit is None:  # the provider's training length for the model, if known
+                source_name = self.profile.limits_from
+                limit = training_overrides(source_name, model, method).get("token_limit")
+                tunable = tunable_models(source_name).get(model)
+                if limit is None and tunable is not None:
+                    limit = tunable.context_sft
+                token_limit = int(limit) if limit is not None else None
+            chat = tokenizer_for_model(
+                model,
+                tokenizer=os.fspath(tokenizer) if tokenizer is not None else None,
+                max_length=token_limit,
+            )
+            counter = chat.count_raw
+            token_limit = chat.max_length
+        elif model is not None:
             from finetune_kit.catalog.providers import price_table, training_overrides
             from finetune_kit.tokens.counting import Tokenizer
 
@@ -883,6 +907,12 @@ class Validator:
             findings.extend(result.findings)
         findings.extend(self.finish(state))
         return ValidationReport(findings=findings, stats=state.stats(), source=file)
+
+
+def _is_open_model(model: str) -> bool:
+    from finetune_kit.tokens.registry import open_model_info
+
+    return open_model_info(model) is not None
 
 
 def _no_findings(_example: Any, _ctx: RuleContext) -> Iterable[Problem | str]:
@@ -1058,6 +1088,7 @@ def validate(
     model: str | None = None,
     method: Method | None = None,
     token_limit: int | None = None,
+    tokenizer: str | os.PathLike[str] | None = None,
 ) -> ValidationReport:
     """Validate with the built-in rules plus every globally registered and plugin rule.
 
@@ -1066,6 +1097,7 @@ def validate(
         model: The base model; enables the per-example token-limit check.
         method: ``supervised`` or ``dpo``.
         token_limit: Override the per-example token limit.
+        tokenizer: A Hugging Face tokenizer for ``model`` (folder, file or hub id).
 
     Returns:
         The [`ValidationReport`][finetune_kit.ValidationReport].
@@ -1076,4 +1108,6 @@ def validate(
         >>> sorted({f.code for f in report.errors})
         ['missing_assistant_message', 'too_few_examples']
     """
-    return _DEFAULT.validate(source, model=model, method=method, token_limit=token_limit)
+    return _DEFAULT.validate(
+        source, model=model, method=method, token_limit=token_limit, tokenizer=tokenizer
+    )

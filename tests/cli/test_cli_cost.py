@@ -194,3 +194,21 @@ def test_estimate_pii_option(write_lines: WriteLines) -> None:
     assert off["training_tokens"] == warn["training_tokens"]
     refused = runner.invoke(app, ["estimate", str(path), "-m", "gpt-4o-mini", "--pii", "error"])
     assert refused.exit_code == 1
+
+
+def test_estimate_open_model_reports_trainable_tokens(write_lines: WriteLines) -> None:
+    path = write_lines([good_example(i) for i in range(10)])
+    data = run_json(
+        "estimate", str(path), "--model", "openai/gpt-oss-20b", "--price-per-1m", "0.40"
+    )
+    assert data["chat_format"] == "harmony"
+    assert 0 < data["trainable_tokens_per_epoch"] < data["billed_tokens_per_epoch"]
+    assert data["n_truncated"] == 0 and data["token_limit"] == 131_072
+    assert data["training_cost"] == pytest.approx(data["training_tokens"] * 0.40 / 1e6)
+
+
+def test_estimate_open_model_without_price_leaves_cost_empty(write_lines: WriteLines) -> None:
+    path = write_lines([good_example(i) for i in range(10)])
+    data = run_json("estimate", str(path), "--model", "openai/gpt-oss-20b")
+    assert data["training_cost"] is None
+    assert "--price-per-1m" in data["price_source"]

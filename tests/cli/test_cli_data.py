@@ -95,3 +95,38 @@ def test_demo_builds_and_validates_the_sample(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert (tmp_path / "train.jsonl").exists()
     assert "OK: 50 examples" in result.stdout
+
+
+def test_validate_open_model_checks_its_maximum_length_in_its_tokens(
+    write_lines: WriteLines, tmp_path: Path
+) -> None:
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    tok = Tokenizer(models.WordLevel({"[UNK]": 0}, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    tok.save(str(tmp_path / "tokenizer.json"))
+    (tmp_path / "tokenizer_config.json").write_text(
+        '{"chat_template": "{% for m in messages %}{{ m.content }} {% endfor %}"}',
+        encoding="utf-8",
+    )
+    examples = [good_example(i) for i in range(10)]
+    examples[2]["messages"][2]["content"] = "word " * 140_000  # over the 131,072 of the table
+    path = write_lines(examples)
+    result = runner.invoke(
+        app,
+        [
+            "validate",
+            str(path),
+            "--model",
+            "openai/gpt-oss-20b",
+            "--tokenizer",
+            str(tmp_path),
+            "--format",
+            "json",
+        ],
+    )
+    data = json.loads(result.stdout)
+    too_long = [
+        e["line"] for e in data["errors"] + data["warnings"] if e["code"] == "example_too_long"
+    ]
+    assert too_long == [3]

@@ -408,3 +408,107 @@ def test_serial_progress_ends_at_the_file_size(write_lines: WriteLines) -> None:
         path, "gpt-4o-mini", progress=lambda d, t: seen.append((d, t))
     )
     assert seen[-1] == (path.stat().st_size,) * 2
+
+
+# -- open-weight models: their own tokens, billed and trainable ----------------------------------
+
+
+def test_open_model_counts_harmony_tokens_billed_and_trainable(write_lines: WriteLines) -> None:
+    from finetune_kit.tokens.harmony import HarmonyTokenizer
+
+    examples = [good_example(i) for i in range(12)]
+    path = write_lines(examples)
+    est = CostEstimator().estimate_training(path, "openai/gpt-oss-20b", n_epochs=2)
+    tok = HarmonyTokenizer()
+    counts = [tok.count_example(ex) for ex in examples]
+    assert est.chat_format == "harmony"
+    assert est.billed_tokens_per_epoch == sum(c.billed for c in counts)
+    assert est.trainable_tokens_per_epoch == sum(c.trainable for c in counts)
+    assert est.token_limit == 131_072 and est.n_truncated == 0
+    assert est.training_tokens == 2 * est.billed_tokens_per_epoch
+    # no price in the table for it: tokens yes, cost empty
+    assert est.training_cost is None and est.price_per_1m is None
+    data = est.to_dict()
+    assert data["trainable_tokens_per_epoch"] == est.trainable_tokens_per_epoch
+    assert data["training_cost"] is None
+    assert "no price known" in est.summary()
+
+
+def test_open_model_is_priced_with_a_given_price(write_lines: WriteLines) -> None:
+    path = write_lines([good_example(i) for i in range(10)])
+    est = CostEstimator().estimate_training(path, "gpt-oss-20b", n_epochs=3, training_per_1m="0.40")
+    assert est.base_model == "openai/gpt-oss-20b"
+    assert est.training_cost == Decimal(est.training_tokens) * Decimal("0.40") / 1_000_000
+
+
+def test_open_model_truncation_caps_billed_and_trainable(write_lines: WriteLines) -> None:
+    from finetune_kit.tokens.harmony import HarmonyTokenizer
+
+    examples = [good_example(i) for i in range(10)]
+    examples[3]["messages"][2]["content"] = "long " * 300
+    path = write_lines(examples)
+    est = CostEstimator().estimate_training(path, "openai/gpt-oss-20b", token_limit=200)
+    tok = HarmonyTokenizer(max_length=200)
+    counts = [tok.count_example(ex) for ex in examples]
+    assert est.n_truncated == 1 == sum(c.truncated for c in counts)
+    assert est.billed_tokens_per_epoch == sum(min(c.billed, 200) for c in counts)
+    assert est.trainable_tokens_per_epoch == sum(c.kept_trainable for c in counts)
+    assert [f.line for f in est.findings if f.code == "example_too_long"] == [4]
+
+
+@pytest.mark.usefixtures("many_ranges")
+def test_open_model_parallel_scan_equals_serial_scan(write_lines: WriteLines) -> None:
+    path = write_lines(_messy_dataset())
+    serial = CostEstimator().estimate_training(path, "openai/gpt-oss-20b", jobs=1)
+    parallel = CostEstimator().estimate_training(path, "openai/gpt-oss-20b", jobs=2)
+    assert parallel.to_dict() == serial.to_dict()
+    assert serial.trainable_tokens_per_epoch is not None
+    assert 0 < serial.trainable_tokens_per_epoch < serial.billed_tokens_per_epoch
+
+
+def test_tokenizer_option_counts_with_a_local_hugging_face_tokenizer(
+    write_lines: WriteLines, tmp_path: Path
+) -> None:
+    from tokenizers import Tokenizer as HFTokenizer
+    from tokenizers import models, pre_tokenizers
+
+    tok = HFTokenizer(models.WordLevel({"[UNK]": 0}, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    tok.add_special_tokens(["<|user|>", "<|assistant|>", "<|system|>", "<|end|>"])
+    tok.save(str(tmp_path / "tokenizer.json"))
+    template = (
+        "{% for m in messages %}<|{{ m.role }}|>{{ m.content }}<|end|>{% endfor %}"
+        "{% if add_generation_prompt %}<|assistant|>{% endif %}"
+    )
+    (tmp_path / "tokenizer_config.json").write_text(
+        json.dumps({"chat_template": template}), encoding="utf-8"
+    )
+    examples = [good_example(i) for i in range(10)]
+    path = write_lines(examples)
+    est = CostEstimator().estimate_training(
+        path, "my-org/my-model", tokenizer=tmp_path, training_per_1m=1
+    )
+    words = [
+        sum(2 + len(m["content"].split()) for m in ex["messages"]) for ex in examples
+    ]  # <|role|> + words (each unknown word is one [UNK]) + <|end|>
+    assert est.chat_format == "hf"
+    assert est.billed_tokens_per_epoch == sum(words)
+    answers = [len(ex["messages"][2]["content"].split()) + 1 for ex in examples]
+    assert est.trainable_tokens_per_epoch == sum(answers)  # words + <|end|>, not the header
+
+
+def test_openai_models_keep_the_tiktoken_path(write_lines: WriteLines) -> None:
+    path = write_lines([good_example(i) for i in range(10)])
+    est = CostEstimator().estimate_training(path, "gpt-4o-mini")
+    assert est.chat_format == "openai" and est.trainable_tokens_per_epoch is None
+    assert est.billed_tokens_per_epoch == sum(
+        Tokenizer.for_model("gpt-4o-mini").count_raw(good_example(i)) for i in range(10)
+    )
+
+
+def test_validate_counts_open_models_in_their_own_tokens(write_lines: WriteLines) -> None:
+    examples = [good_example(i) for i in range(10)]
+    examples[5]["messages"][2]["content"] = "long " * 300
+    path = write_lines(examples)
+    report = validate(path, model="openai/gpt-oss-20b", token_limit=200)
+    assert [f.line for f in report.findings if f.code == "example_too_long"] == [6]
