@@ -37,11 +37,17 @@ import io
 import json
 import os
 from collections.abc import Mapping
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from finetune_kit.errors import ConfigError
+from finetune_kit.providers._sdk import (
+    chat_answer,
+    describe_sdk_error,
+    epoch_seconds,
+    field,
+    load_sdk,
+)
 from finetune_kit.providers.base import (
     Call,
     ErrorInfo,
@@ -119,29 +125,6 @@ _ID_KEY = "supervised_fine_tuning_job_id"
 _PAGE = 200
 
 
-def _get(obj: Any, *names: str, default: Any = None) -> Any:
-    for name in names:
-        value = obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
-        if value is not None:
-            return value
-    return default
-
-
-def _epoch(value: Any) -> int | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        moment = value
-    else:
-        try:
-            moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return int(moment.timestamp())
-
-
 def _short(name: str) -> str:
     """``accounts/a/datasets/x`` -> ``x``."""
     return name.rsplit("/", 1)[-1]
@@ -159,11 +142,11 @@ def _size_of(dataset_name: str) -> int:
 
 def remote_file(obj: Any) -> RemoteFile:
     """A provider-neutral file from the SDK's ``Dataset`` (its size read from its id)."""
-    name = str(_get(obj, "name", default=""))
-    state = str(_get(obj, "state", default="STATE_UNSPECIFIED"))
-    status_obj = _get(obj, "status")
-    code = str(_get(status_obj, "code", default="OK")) if status_obj is not None else "OK"
-    message = _get(status_obj, "message") if status_obj is not None else None
+    name = str(field(obj, "name", default=""))
+    state = str(field(obj, "state", default="STATE_UNSPECIFIED"))
+    status_obj = field(obj, "status")
+    code = str(field(status_obj, "code", default="OK")) if status_obj is not None else "OK"
+    message = field(status_obj, "message") if status_obj is not None else None
     if code not in ("OK", "CODE_UNSPECIFIED"):
         status, details = "error", str(message or code)
     elif state == "READY":
@@ -172,7 +155,7 @@ def remote_file(obj: Any) -> RemoteFile:
         status, details = "uploaded", None
     return RemoteFile(
         id=name,
-        filename=str(_get(obj, "display_name", "displayName", default=_short(name))),
+        filename=str(field(obj, "display_name", "displayName", default=_short(name))),
         bytes=_size_of(name),
         status=status,
         purpose="fine-tune",
@@ -184,8 +167,8 @@ def remote_file(obj: Any) -> RemoteFile:
 def _money(cost: Any) -> float | None:
     if cost is None:
         return None
-    units = _get(cost, "units", default="0")
-    nanos = _get(cost, "nanos", default=0)
+    units = field(cost, "units", default="0")
+    nanos = field(cost, "nanos", default=0)
     try:
         return int(units) + int(nanos) / 1e9
     except (TypeError, ValueError):
@@ -194,40 +177,40 @@ def _money(cost: Any) -> float | None:
 
 def remote_job(obj: Any) -> RemoteJob:
     """A provider-neutral job from the SDK's ``SupervisedFineTuningJob``."""
-    raw_status = str(_get(obj, "state", default="JOB_STATE_UNSPECIFIED"))
+    raw_status = str(field(obj, "state", default="JOB_STATE_UNSPECIFIED"))
     status = FIREWORKS.product_status(raw_status)
-    status_obj = _get(obj, "status")
+    status_obj = field(obj, "status")
     error = None
     if status == "failed":
-        message = _get(status_obj, "message") if status_obj is not None else None
-        code = _get(status_obj, "code") if status_obj is not None else None
+        message = field(status_obj, "message") if status_obj is not None else None
+        code = field(status_obj, "code") if status_obj is not None else None
         error = {
             "code": str(code or "failed"),
             "message": str(message or "the job failed"),
             "param": None,
         }
     hp = {
-        product: _get(obj, api)
+        product: field(obj, api)
         for product, api in _HYPERPARAMETERS.items()
         if api not in ("output_model", "warm_start_from", "early_stop")
     }
     done = status in ("succeeded", "failed", "cancelled")
     return RemoteJob(
-        id=_short(str(_get(obj, "name", default=""))),
+        id=_short(str(field(obj, "name", default=""))),
         status=status,
         provider_status=raw_status,
-        model=str(_get(obj, "base_model", "warm_start_from", default="")),
-        fine_tuned_model=_get(obj, "output_model") if status == "succeeded" else None,
-        training_file=_get(obj, "dataset"),
-        validation_file=_get(obj, "evaluation_dataset") or None,
-        created_at=_epoch(_get(obj, "create_time")),
-        finished_at=_epoch(_get(obj, "completed_time", "update_time")) if done else None,
+        model=str(field(obj, "base_model", "warm_start_from", default="")),
+        fine_tuned_model=field(obj, "output_model") if status == "succeeded" else None,
+        training_file=field(obj, "dataset"),
+        validation_file=field(obj, "evaluation_dataset") or None,
+        created_at=epoch_seconds(field(obj, "create_time")),
+        finished_at=epoch_seconds(field(obj, "completed_time", "update_time")) if done else None,
         trained_tokens=None,
-        estimated_cost=_money(_get(obj, "estimated_cost")),
+        estimated_cost=_money(field(obj, "estimated_cost")),
         error=error,
         method={"type": "supervised"},
         hyperparameters={k: v for k, v in hp.items() if v is not None},
-        suffix=_get(obj, "display_name"),
+        suffix=field(obj, "display_name"),
         seed=None,
         metadata={},
         result_files=[],
@@ -238,13 +221,13 @@ def remote_job(obj: Any) -> RemoteJob:
 
 def _events_of(obj: Any) -> list[RemoteEvent]:
     """What one read of a job says happened: its creation, its state and its progress."""
-    job_id = _short(str(_get(obj, "name", default="")))
-    state = str(_get(obj, "state", default="JOB_STATE_UNSPECIFIED"))
-    created = _epoch(_get(obj, "create_time")) or 0
-    updated = _epoch(_get(obj, "update_time")) or created
-    progress = _get(obj, "job_progress")
-    percent = _get(progress, "percent") if progress is not None else None
-    epoch = _get(progress, "epoch") if progress is not None else None
+    job_id = _short(str(field(obj, "name", default="")))
+    state = str(field(obj, "state", default="JOB_STATE_UNSPECIFIED"))
+    created = epoch_seconds(field(obj, "create_time")) or 0
+    updated = epoch_seconds(field(obj, "update_time")) or created
+    progress = field(obj, "job_progress")
+    percent = field(progress, "percent") if progress is not None else None
+    epoch = field(progress, "epoch") if progress is not None else None
 
     def event(kind: str, at: int, message: str, level: str = "info", **data: Any) -> RemoteEvent:
         digest = hashlib.sha256(f"{job_id}|{kind}|{message}".encode()).hexdigest()[:20]
@@ -363,21 +346,7 @@ class FireworksProvider:
 
     def describe_error(self, exc: BaseException) -> ErrorInfo | None:
         """What a ``fireworks`` exception means (the gRPC status, e.g. ``ALREADY_EXISTS``)."""
-        fireworks = _sdk()
-        if isinstance(exc, fireworks.APIConnectionError):
-            return ErrorInfo("connection", message=str(exc))
-        if isinstance(exc, fireworks.APIStatusError):
-            code, message = _error_parts(exc.body, str(exc))
-            return ErrorInfo(
-                "status",
-                status_code=exc.status_code,
-                code=code,
-                message=message,
-                request_id=exc.response.headers.get("x-request-id"),
-            )
-        if isinstance(exc, fireworks.FireworksError):
-            return ErrorInfo("other", message=str(exc))
-        return None
+        return describe_sdk_error(_sdk(), exc, base="FireworksError", code_keys=("status", "code"))
 
     def _exists(self, exc: BaseException) -> bool:
         info = self.describe_error(exc)
@@ -557,7 +526,7 @@ class FireworksProvider:
 
     def metrics(self, job: RemoteJob) -> Plan[MetricsData]:
         """The job's metrics file (``metricsFileSignedUrl``), when it has one."""
-        url = _get(job["raw"], "metrics_file_signed_url")
+        url = field(job["raw"], "metrics_file_signed_url")
         if not url:
             return MetricsData()
         data = yield Run(lambda: _download(str(url)))
@@ -565,12 +534,7 @@ class FireworksProvider:
 
     def chat(self, model: str, messages: list[dict[str, Any]], max_tokens: int | None) -> Plan[str]:
         """``chat.completions.create``; the answer's text."""
-        kwargs: dict[str, Any] = {"model": model, "messages": messages}
-        if max_tokens is not None:
-            kwargs["max_tokens"] = max_tokens
-        completion = yield Call("chat.completions.create", kwargs)
-        content = completion.choices[0].message.content if completion.choices else ""
-        return str(content or "")
+        return (yield from chat_answer(model, messages, max_tokens))
 
 
 def _list_all(method: str, key: str) -> Plan[list[Any]]:
@@ -588,24 +552,5 @@ def _list_all(method: str, key: str) -> Plan[list[Any]]:
             return items
 
 
-def _error_parts(body: Any, fallback: str) -> tuple[str | None, str]:
-    if isinstance(body, Mapping):
-        inner = body.get("error", body)
-        if isinstance(inner, Mapping):
-            code = inner.get("status") or inner.get("code")
-            message = inner.get("message") or fallback
-            return (str(code) if code is not None else None), str(message)
-        if isinstance(inner, str):
-            return None, inner
-    return None, fallback
-
-
 def _sdk() -> Any:
-    try:
-        import fireworks
-    except ImportError as exc:
-        raise ConfigError(
-            "the fireworks-ai SDK is not installed",
-            hint="pip install 'finetune-kit[fireworks]'",
-        ) from exc
-    return fireworks
+    return load_sdk("fireworks", package="fireworks-ai", extra="fireworks")

@@ -20,6 +20,7 @@ from typing import Any
 import openai
 
 from finetune_kit.errors import ConfigError
+from finetune_kit.providers._sdk import chat_answer, describe_sdk_error
 from finetune_kit.providers.base import (
     Call,
     ErrorInfo,
@@ -381,19 +382,7 @@ class OpenAIProvider:
 
     def describe_error(self, exc: BaseException) -> ErrorInfo | None:
         """What an ``openai`` exception means."""
-        if isinstance(exc, openai.APIConnectionError):
-            return ErrorInfo("connection", message=str(exc))
-        if isinstance(exc, openai.APIStatusError):
-            return ErrorInfo(
-                "status",
-                status_code=exc.status_code,
-                code=_error_code(exc),
-                message=_error_message(exc),
-                request_id=getattr(exc, "request_id", None),
-            )
-        if isinstance(exc, openai.OpenAIError):
-            return ErrorInfo("other", message=str(exc))
-        return None
+        return describe_sdk_error(openai, exc, base="OpenAIError", code_keys=("code",))
 
     # -- files ------------------------------------------------------------------------------
 
@@ -504,11 +493,7 @@ class OpenAIProvider:
 
     def chat(self, model: str, messages: list[dict[str, Any]], max_tokens: int | None) -> Plan[str]:
         """``chat.completions.create``; the answer's text."""
-        kwargs: dict[str, Any] = {"model": model, "messages": messages}
-        if max_tokens is not None:
-            kwargs["max_tokens"] = max_tokens
-        completion = yield Call("chat.completions.create", kwargs)
-        return str(completion.choices[0].message.content or "")
+        return (yield from chat_answer(model, messages, max_tokens))
 
 
 class AzureProvider(OpenAIProvider):
@@ -535,23 +520,3 @@ class AzureProvider(OpenAIProvider):
     def owns(self, client: object) -> bool:
         """True for ``openai.AzureOpenAI`` / ``AsyncAzureOpenAI``."""
         return isinstance(client, openai.AzureOpenAI | openai.AsyncAzureOpenAI)
-
-
-def _error_code(exc: openai.APIStatusError) -> str | None:
-    body = exc.body
-    if isinstance(body, Mapping):
-        inner = body.get("error", body)
-        if isinstance(inner, Mapping):
-            code = inner.get("code")
-            return str(code) if code is not None else None
-    code = getattr(exc, "code", None)
-    return str(code) if code is not None else None
-
-
-def _error_message(exc: openai.APIStatusError) -> str:
-    body = exc.body
-    if isinstance(body, Mapping):
-        inner = body.get("error", body)
-        if isinstance(inner, Mapping) and inner.get("message"):
-            return str(inner["message"])
-    return str(exc)

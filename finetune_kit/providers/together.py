@@ -28,10 +28,16 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from datetime import datetime, timezone
 from typing import Any
 
 from finetune_kit.errors import ConfigError
+from finetune_kit.providers._sdk import (
+    chat_answer,
+    describe_sdk_error,
+    epoch_seconds,
+    field,
+    load_sdk,
+)
 from finetune_kit.providers.base import (
     Call,
     ErrorInfo,
@@ -118,54 +124,29 @@ _MAX_SUFFIX = 40
 _COMPARED = ("n_epochs", "n_checkpoints", "learning_rate", "batch_size", "suffix", "random_seed")
 
 
-def _get(obj: Any, *names: str, default: Any = None) -> Any:
-    for name in names:
-        value = obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
-        if value is not None:
-            return value
-    return default
-
-
-def _epoch(value: Any) -> int | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, int | float):
-        return int(value)
-    if isinstance(value, datetime):
-        moment = value
-    else:
-        try:
-            moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return int(moment.timestamp())
-
-
 def _method_of(obj: Any) -> tuple[str, float | None]:
-    tm = _get(obj, "training_method")
-    name = str(_get(tm, "method", default="sft")) if tm is not None else "sft"
-    beta = _get(tm, "dpo_beta") if tm is not None else None
+    tm = field(obj, "training_method")
+    name = str(field(tm, "method", default="sft")) if tm is not None else "sft"
+    beta = field(tm, "dpo_beta") if tm is not None else None
     return ("dpo" if name == "dpo" else "supervised"), beta
 
 
 def _lora_of(obj: Any) -> bool:
-    tt = _get(obj, "training_type")
-    return tt is None or str(_get(tt, "type", default="Lora")) == "Lora"
+    tt = field(obj, "training_type")
+    return tt is None or str(field(tt, "type", default="Lora")) == "Lora"
 
 
 def remote_file(obj: Any) -> RemoteFile:
     """A provider-neutral file from the SDK's ``FileResponse``."""
-    raw_status = _get(obj, "processing_status")
-    report = _get(obj, "validation_report")
-    details = _get(report, "error") if report is not None else None
+    raw_status = field(obj, "processing_status")
+    report = field(obj, "validation_report")
+    details = field(report, "error") if report is not None else None
     return RemoteFile(
-        id=str(_get(obj, "id")),
-        filename=str(_get(obj, "filename", default="")),
-        bytes=int(_get(obj, "bytes", default=0)),
+        id=str(field(obj, "id")),
+        filename=str(field(obj, "filename", default="")),
+        bytes=int(field(obj, "bytes", default=0)),
         status=_FILE_STATUS.get(raw_status, "uploaded"),
-        purpose=str(_get(obj, "purpose", default="fine-tune")),
+        purpose=str(field(obj, "purpose", default="fine-tune")),
         details=str(details)
         if details
         else (str(raw_status) if raw_status in ("FAILED",) else None),
@@ -175,22 +156,22 @@ def remote_file(obj: Any) -> RemoteFile:
 
 def remote_job(obj: Any) -> RemoteJob:
     """A provider-neutral job from the SDK's ``FinetuneResponse`` (any of its variants)."""
-    raw_status = str(_get(obj, "status", default="pending"))
+    raw_status = str(field(obj, "status", default="pending"))
     raw_status = getattr(raw_status, "value", raw_status)
     status = TOGETHER.product_status(raw_status)
     method, beta = _method_of(obj)
-    epochs = _get(obj, "n_epochs")
+    epochs = field(obj, "n_epochs")
     hp: dict[str, Any] = {
         "n_epochs": epochs,
-        "batch_size": _get(obj, "batch_size"),
-        "learning_rate": _get(obj, "learning_rate"),
-        "n_checkpoints": _get(obj, "n_checkpoints"),
+        "batch_size": field(obj, "batch_size"),
+        "learning_rate": field(obj, "learning_rate"),
+        "n_checkpoints": field(obj, "n_checkpoints"),
         "lora": _lora_of(obj),
     }
     if beta is not None:
         hp["beta"] = beta
     hp = {k: v for k, v in hp.items() if v is not None}
-    tokens = _get(obj, "token_count")
+    tokens = field(obj, "token_count")
     trained = (
         int(tokens) * int(epochs or 1) if tokens is not None and status == "succeeded" else None
     )
@@ -198,17 +179,17 @@ def remote_job(obj: Any) -> RemoteJob:
     if status == "failed":
         message = _last_error(obj) or "the job failed"
         error = {"code": "error", "message": message, "param": None}
-    output = _get(obj, "x_model_output_name", "output_name", "model_output_name")
+    output = field(obj, "x_model_output_name", "output_name", "model_output_name")
     return RemoteJob(
-        id=str(_get(obj, "id")),
+        id=str(field(obj, "id")),
         status=status,
         provider_status=raw_status,
-        model=str(_get(obj, "model", default="")),
+        model=str(field(obj, "model", default="")),
         fine_tuned_model=str(output) if output and status == "succeeded" else None,
-        training_file=_get(obj, "training_file"),
-        validation_file=_get(obj, "validation_file") or None,
-        created_at=_epoch(_get(obj, "created_at")),
-        finished_at=_epoch(_get(obj, "updated_at"))
+        training_file=field(obj, "training_file"),
+        validation_file=field(obj, "validation_file") or None,
+        created_at=epoch_seconds(field(obj, "created_at")),
+        finished_at=epoch_seconds(field(obj, "updated_at"))
         if status in ("succeeded", "failed", "cancelled")
         else None,
         trained_tokens=trained,
@@ -216,8 +197,8 @@ def remote_job(obj: Any) -> RemoteJob:
         error=error,
         method={"type": method},
         hyperparameters=hp,
-        suffix=_get(obj, "suffix"),
-        seed=_get(obj, "random_seed"),
+        suffix=field(obj, "suffix"),
+        seed=field(obj, "random_seed"),
         metadata={},
         result_files=[],
         estimated_finish=None,
@@ -226,33 +207,33 @@ def remote_job(obj: Any) -> RemoteJob:
 
 
 def _last_error(obj: Any) -> str | None:
-    for event in reversed(list(_get(obj, "events", default=[]) or [])):
+    for event in reversed(list(field(obj, "events", default=[]) or [])):
         if isinstance(event, str):
             continue
         if (
-            str(_get(event, "level", default="")) == "error"
-            or str(_get(event, "type")) == "job_error"
+            str(field(event, "level", default="")) == "error"
+            or str(field(event, "type")) == "job_error"
         ):
-            return str(_get(event, "message", default=""))
+            return str(field(event, "message", default=""))
     return None
 
 
 def remote_event(obj: Any) -> RemoteEvent:
     """A provider-neutral event from the SDK's ``FinetuneEvent`` (its id derived: it has none)."""
-    created = str(_get(obj, "created_at", default=""))
-    kind = str(_get(obj, "type", default="message"))
-    step = _get(obj, "step")
-    message = str(_get(obj, "message", default=""))
+    created = str(field(obj, "created_at", default=""))
+    kind = str(field(obj, "type", default="message"))
+    step = field(obj, "step")
+    message = str(field(obj, "message", default=""))
     digest = hashlib.sha256(f"{created}|{kind}|{step}|{message}".encode()).hexdigest()[:20]
     data = {
         k: v
-        for k, v in (("step", step), ("total_steps", _get(obj, "total_steps")))
+        for k, v in (("step", step), ("total_steps", field(obj, "total_steps")))
         if v is not None
     }
     return RemoteEvent(
         id=f"ev-{digest}",
-        created_at=_epoch(created) or 0,
-        level=str(_get(obj, "level", default="info")),
+        created_at=epoch_seconds(created) or 0,
+        level=str(field(obj, "level", default="info")),
         message=message,
         type=kind,
         data=data,
@@ -294,22 +275,7 @@ class TogetherProvider:
 
     def describe_error(self, exc: BaseException) -> ErrorInfo | None:
         """What a ``together`` exception means."""
-        together = _sdk()
-        if isinstance(exc, together.APIConnectionError):
-            return ErrorInfo("connection", message=str(exc))
-        if isinstance(exc, together.APIStatusError):
-            code, message = _error_parts(exc.body, str(exc))
-            request_id = exc.response.headers.get("x-request-id")
-            return ErrorInfo(
-                "status",
-                status_code=exc.status_code,
-                code=code,
-                message=message,
-                request_id=request_id,
-            )
-        if isinstance(exc, together.TogetherError):
-            return ErrorInfo("other", message=str(exc))
-        return None
+        return describe_sdk_error(_sdk(), exc, base="TogetherError", code_keys=("code", "type"))
 
     # -- files ------------------------------------------------------------------------------
 
@@ -454,7 +420,7 @@ class TogetherProvider:
                 id=f"{job_id}:{c.step}",
                 step_number=int(c.step),
                 fine_tuned_model_checkpoint=f"{job_id}:{c.step}",
-                created_at=_epoch(c.created_at) or 0,
+                created_at=epoch_seconds(c.created_at) or 0,
                 metrics={"checkpoint_type": c.checkpoint_type, "path": c.path},
             )
             for c in listing.data
@@ -467,12 +433,7 @@ class TogetherProvider:
 
     def chat(self, model: str, messages: list[dict[str, Any]], max_tokens: int | None) -> Plan[str]:
         """``chat.completions.create``; the answer's text."""
-        kwargs: dict[str, Any] = {"model": model, "messages": messages}
-        if max_tokens is not None:
-            kwargs["max_tokens"] = max_tokens
-        completion = yield Call("chat.completions.create", kwargs)
-        content = completion.choices[0].message.content if completion.choices else ""
-        return str(content or "")
+        return (yield from chat_answer(model, messages, max_tokens))
 
 
 _METRIC_NAMES = {"global_step": "step", "loss": "train_loss", "eval_loss": "valid_loss"}
@@ -487,11 +448,11 @@ def _metric_row(row: Mapping[str, Any]) -> dict[str, Any]:
 
 def _answers(request: Mapping[str, Any], job: Any) -> bool:
     """Whether an existing job was made from this request."""
-    if _get(job, "training_file") != request["training_file"]:
+    if field(job, "training_file") != request["training_file"]:
         return False
-    if (_get(job, "validation_file") or None) != request.get("validation_file"):
+    if (field(job, "validation_file") or None) != request.get("validation_file"):
         return False
-    if _get(job, "model") != request["model"]:
+    if field(job, "model") != request["model"]:
         return False
     method, beta = _method_of(job)
     if method != ("dpo" if request["training_method"] == "dpo" else "supervised"):
@@ -502,7 +463,7 @@ def _answers(request: Mapping[str, Any], job: Any) -> bool:
         return False
     for name in _COMPARED:
         wanted = request.get(name)
-        have = _get(job, name)
+        have = field(job, name)
         if name == "batch_size" and wanted == "max":
             continue  # the server reports the batch size it chose
         if wanted != have:
@@ -510,24 +471,5 @@ def _answers(request: Mapping[str, Any], job: Any) -> bool:
     return True
 
 
-def _error_parts(body: Any, fallback: str) -> tuple[str | None, str]:
-    if isinstance(body, Mapping):
-        inner = body.get("error", body)
-        if isinstance(inner, Mapping):
-            code = inner.get("code") or inner.get("type")
-            message = inner.get("message") or fallback
-            return (str(code) if code is not None else None), str(message)
-        if isinstance(inner, str):
-            return None, inner
-    return None, fallback
-
-
 def _sdk() -> Any:
-    try:
-        import together
-    except ImportError as exc:
-        raise ConfigError(
-            "the together SDK is not installed",
-            hint="pip install 'finetune-kit[together]'",
-        ) from exc
-    return together
+    return load_sdk("together", package="together", extra="together")

@@ -161,13 +161,18 @@ def test_which_errors_are_worth_another_attempt(exc: BaseException, retryable: b
 
 
 def test_the_error_code_is_read_from_the_body_or_the_exception() -> None:
-    assert oa._error_code(status_error(429, code="insufficient_quota")) == "insufficient_quota"
+    def code(exc: BaseException) -> str | None:
+        info = oa.OpenAIProvider().describe_error(exc)
+        assert info is not None
+        return info.code
+
+    assert code(status_error(429, code="insufficient_quota")) == "insufficient_quota"
     exc = status_error(429)
     exc.body = {"code": 42}  # a body without the "error" envelope
-    assert oa._error_code(exc) == "42"
+    assert code(exc) == "42"
     exc.body = "not json"
     exc.code = "from_attribute"
-    assert oa._error_code(exc) == "from_attribute"
+    assert code(exc) == "from_attribute"
 
 
 # -- the retry policy's waits -------------------------------------------------------------------
@@ -348,10 +353,15 @@ def test_connection_and_other_errors_are_translated_too() -> None:
 
 
 def test_the_message_comes_from_the_error_body() -> None:
+    def message(exc: BaseException) -> str:
+        info = oa.OpenAIProvider().describe_error(exc)
+        assert info is not None
+        return info.message
+
     exc = status_error(400, message="from the body")
-    assert oa._error_message(exc) == "from the body"
+    assert message(exc) == "from the body"
     exc.body = {"error": {"message": ""}}
-    assert oa._error_message(exc) == str(exc)
+    assert message(exc) == str(exc)
 
 
 # -- upload: the name carries the content hash ------------------------------------------------
