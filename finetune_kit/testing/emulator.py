@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
@@ -53,7 +53,19 @@ def _as_date(value: date | str | None) -> date | None:
         ) from None
 
 
+def make_clock(speed: float, manual_clock: bool, start_time: float | datetime | None) -> Clock:
+    """The emulated clock every emulator takes: frozen (``manual_clock``) or scaled by ``speed``.
+
+    Raises:
+        ConfigError: For a speed that is not positive.
+    """
+    if speed <= 0:
+        raise ConfigError(f"speed must be positive, got {speed}", field="speed")
+    return ManualClock(start_time) if manual_clock else ScaledClock(speed, start_time)
+
+
 _S = TypeVar("_S", bound="LoopbackServer")
+_C = TypeVar("_C")
 
 
 class LoopbackServer:
@@ -152,6 +164,23 @@ class LoopbackServer:
         """A key the emulator accepts."""
         return self._api_key or "sk-test"
 
+    @property
+    def base_url(self) -> str:
+        """What the provider's SDK takes as ``base_url``."""
+        return f"http://{self._host}:{self.port}"
+
+    def _sdk_client(self, factory: Callable[..., _C], options: dict[str, Any], *, keep: bool) -> _C:
+        """An SDK client from ``factory`` pointed at the emulator with a key it accepts.
+
+        With ``keep`` the client is closed by `stop()` (sync clients; async ones are closed by
+        whoever made them, inside their event loop).
+        """
+        options.setdefault("api_key", self.api_key)
+        client = factory(base_url=self.base_url, **options)
+        if keep:
+            self._clients.append(client)
+        return client
+
     def now(self) -> float:
         """Current emulated Unix time."""
         return self.clock.now()
@@ -243,9 +272,7 @@ class Emulator(LoopbackServer):
         job_creation_cutoff: date | str | None = None,
         results_base64: bool = False,
     ) -> None:
-        if speed <= 0:
-            raise ConfigError(f"speed must be positive, got {speed}", field="speed")
-        clock: Clock = ManualClock(start_time) if manual_clock else ScaledClock(speed, start_time)
+        clock = make_clock(speed, manual_clock, start_time)
         try:
             state = EmulatorState(
                 clock=clock,
@@ -274,12 +301,9 @@ class Emulator(LoopbackServer):
         """
         import openai
 
-        options.setdefault("api_key", self.api_key)
         # Plain HTTP on loopback: skip loading the CA bundle (5x faster client creation).
         options.setdefault("http_client", openai.DefaultHttpxClient(verify=False))
-        client = openai.OpenAI(base_url=self.base_url, **options)
-        self._clients.append(client)
-        return client
+        return self._sdk_client(openai.OpenAI, options, keep=True)
 
     def async_client(self, **options: Any) -> openai.AsyncOpenAI:
         """An ``openai.AsyncOpenAI`` pointed at the emulator (close it yourself).
@@ -289,9 +313,8 @@ class Emulator(LoopbackServer):
         """
         import openai
 
-        options.setdefault("api_key", self.api_key)
         options.setdefault("http_client", openai.DefaultAsyncHttpxClient(verify=False))
-        return openai.AsyncOpenAI(base_url=self.base_url, **options)
+        return self._sdk_client(openai.AsyncOpenAI, options, keep=False)
 
     @property
     def state(self) -> EmulatorState:

@@ -25,12 +25,17 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from finetune_kit.errors import ConfigError
-from finetune_kit.testing._clock import Clock, ManualClock, ScaledClock
 from finetune_kit.testing._fireworks import FireworksState, route
 from finetune_kit.testing._injector import FaultInjector
 from finetune_kit.testing._records import Recorder
 from finetune_kit.testing._server import ServerCore
-from finetune_kit.testing.emulator import DEFAULT_SPEED, FaultsLike, LoopbackServer, _as_plan
+from finetune_kit.testing.emulator import (
+    DEFAULT_SPEED,
+    FaultsLike,
+    LoopbackServer,
+    _as_plan,
+    make_clock,
+)
 
 if TYPE_CHECKING:
     import fireworks
@@ -87,14 +92,12 @@ class FireworksEmulator(LoopbackServer):
         api_key: str | None = None,
         duplicate_ids: str = "conflict",
     ) -> None:
-        if speed <= 0:
-            raise ConfigError(f"speed must be positive, got {speed}", field="speed")
         if duplicate_ids not in ("conflict", "return"):
             raise ConfigError(
                 f"duplicate_ids must be 'conflict' or 'return', got {duplicate_ids!r}",
                 field="duplicate_ids",
             )
-        clock: Clock = ManualClock(start_time) if manual_clock else ScaledClock(speed, start_time)
+        clock = make_clock(speed, manual_clock, start_time)
         state = FireworksState(
             clock=clock, seed=seed, duplicate_ids=duplicate_ids, models=_bundled_models()
         )
@@ -106,11 +109,6 @@ class FireworksEmulator(LoopbackServer):
         super().start()
         self.state.base_url = self.base_url
         return self
-
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:PORT``: the SDK's ``base_url`` (``FIREWORKS_BASE_URL``)."""
-        return f"http://{self._host}:{self.port}"
 
     @property
     def account_id(self) -> str:
@@ -136,11 +134,8 @@ class FireworksEmulator(LoopbackServer):
         """
         import fireworks
 
-        options.setdefault("api_key", self.api_key)
         options.setdefault("account_id", ACCOUNT_ID)
-        client = fireworks.Fireworks(base_url=self.base_url, **options)
-        self._clients.append(client)
-        return client
+        return self._sdk_client(fireworks.Fireworks, options, keep=True)
 
     def async_client(self, **options: Any) -> fireworks.AsyncFireworks:
         """A ``fireworks.AsyncFireworks`` pointed at the emulator (close it yourself).
@@ -150,9 +145,8 @@ class FireworksEmulator(LoopbackServer):
         """
         import fireworks
 
-        options.setdefault("api_key", self.api_key)
         options.setdefault("account_id", ACCOUNT_ID)
-        return fireworks.AsyncFireworks(base_url=self.base_url, **options)
+        return self._sdk_client(fireworks.AsyncFireworks, options, keep=False)
 
     def fail_next_job(self) -> None:
         """Make the next job created fail half-way through training (``JOB_STATE_FAILED``)."""

@@ -20,13 +20,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from finetune_kit.errors import ConfigError
-from finetune_kit.testing._clock import Clock, ManualClock, ScaledClock
 from finetune_kit.testing._injector import FaultInjector
 from finetune_kit.testing._records import Recorder
 from finetune_kit.testing._server import ServerCore
 from finetune_kit.testing._together import TogetherState, route
-from finetune_kit.testing.emulator import DEFAULT_SPEED, FaultsLike, LoopbackServer, _as_plan
+from finetune_kit.testing.emulator import (
+    DEFAULT_SPEED,
+    FaultsLike,
+    LoopbackServer,
+    _as_plan,
+    make_clock,
+)
 
 if TYPE_CHECKING:
     import together
@@ -72,9 +76,7 @@ class TogetherEmulator(LoopbackServer):
         seed: int = 0,
         api_key: str | None = None,
     ) -> None:
-        if speed <= 0:
-            raise ConfigError(f"speed must be positive, got {speed}", field="speed")
-        clock: Clock = ManualClock(start_time) if manual_clock else ScaledClock(speed, start_time)
+        clock = make_clock(speed, manual_clock, start_time)
         state = TogetherState(clock=clock, seed=seed)
         core = ServerCore(state, FaultInjector(_as_plan(faults)), Recorder(), api_key, route)
         super().__init__(core, clock, host=host, port=port)
@@ -84,11 +86,6 @@ class TogetherEmulator(LoopbackServer):
         super().start()
         self.state.base_url = self.base_url
         return self
-
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:PORT``: the SDK's ``base_url`` (``TOGETHER_BASE_URL``)."""
-        return f"http://{self._host}:{self.port}"
 
     @property
     def api_key(self) -> str:
@@ -109,10 +106,7 @@ class TogetherEmulator(LoopbackServer):
         """
         import together
 
-        options.setdefault("api_key", self.api_key)
-        client = together.Together(base_url=self.base_url, **options)
-        self._clients.append(client)
-        return client
+        return self._sdk_client(together.Together, options, keep=True)
 
     def async_client(self, **options: Any) -> together.AsyncTogether:
         """A ``together.AsyncTogether`` pointed at the emulator (close it yourself).
@@ -122,8 +116,7 @@ class TogetherEmulator(LoopbackServer):
         """
         import together
 
-        options.setdefault("api_key", self.api_key)
-        return together.AsyncTogether(base_url=self.base_url, **options)
+        return self._sdk_client(together.AsyncTogether, options, keep=False)
 
     def fail_next_job(self) -> None:
         """Make the next job created fail half-way through training (status ``error``)."""
