@@ -11,7 +11,7 @@ from finetune_kit.testing._jobs import JobStore
 from finetune_kit.testing._models import ModelCatalog, shut_down_error, unknown_model_error
 from finetune_kit.testing._wire import bad_request, require_str
 
-__all__ = ["complete_chat"]
+__all__ = ["complete_chat", "word_chat"]
 
 
 def _last_user_text(messages: list[Any]) -> str:
@@ -72,6 +72,62 @@ def complete_chat(
                 "message": {"role": "assistant", "content": answer, "refusal": None},
                 "logprobs": None,
                 "finish_reason": "stop",
+            }
+        ],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+    }
+
+
+def word_chat(
+    body: Mapping[str, Any],
+    messages: list[Any],
+    *,
+    answers: Mapping[str, str] | None,
+    now: float,
+    completion_id: str,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The OpenAI-compatible chat answer of the Together and Fireworks emulators.
+
+    A fine-tuned model (``answers`` given: its training file's user message -> reply) answers
+    what it was trained on with the trained reply; anything else echoes the last user message
+    and names the model. ``max_tokens`` cuts the answer to that many words; usage counts words.
+    """
+    model = str(body.get("model") or "")
+    last = next(
+        (
+            str(m.get("content"))
+            for m in reversed(messages)
+            if isinstance(m, Mapping) and m.get("role") == "user"
+        ),
+        "",
+    )
+    if answers is None:
+        answer = f"(base model {model}) You said: {last}"
+    else:
+        answer = answers.get(last, f"(fine-tuned {model}) You said: {last}")
+    limit = body.get("max_tokens")
+    if isinstance(limit, int) and limit > 0:
+        answer = " ".join(answer.split()[:limit])
+    prompt_tokens = sum(
+        len(str(m.get("content", "")).split()) for m in messages if isinstance(m, Mapping)
+    )
+    completion_tokens = len(answer.split())
+    return {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": int(now),
+        "model": model,
+        **(extra or {}),
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {"role": "assistant", "content": answer},
             }
         ],
         "usage": {

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from finetune_kit.testing._chat import word_chat
 from finetune_kit.testing._clock import Clock
 from finetune_kit.testing._content import analyse
 from finetune_kit.testing._ids import IdMaker
@@ -488,43 +489,14 @@ class FireworksState:
         )
         if job is None and model not in self.models:
             raise FwError(404, f"model {model} not found")
-        last = next(
-            (
-                str(m.get("content"))
-                for m in reversed(messages)
-                if isinstance(m, Mapping) and m.get("role") == "user"
-            ),
-            "",
+        answers = self.datasets[job.body["dataset"]].answers if job is not None else None
+        return word_chat(
+            body,
+            messages,
+            answers=answers,
+            now=now,
+            completion_id=f"chatcmpl-{self.ids.token(16).lower()}",
         )
-        answer = f"(base model {model}) You said: {last}"
-        if job is not None:
-            answers = self.datasets[job.body["dataset"]].answers
-            answer = answers.get(last, f"(fine-tuned {model}) You said: {last}")
-        limit = body.get("max_tokens")
-        if isinstance(limit, int) and limit > 0:
-            answer = " ".join(answer.split()[:limit])
-        prompt = sum(
-            len(str(m.get("content", "")).split()) for m in messages if isinstance(m, dict)
-        )
-        completion = len(answer.split())
-        return {
-            "id": f"chatcmpl-{self.ids.token(16).lower()}",
-            "object": "chat.completion",
-            "created": int(now),
-            "model": model,
-            "choices": [
-                {
-                    "index": 0,
-                    "finish_reason": "stop",
-                    "message": {"role": "assistant", "content": answer},
-                }
-            ],
-            "usage": {
-                "prompt_tokens": prompt,
-                "completion_tokens": completion,
-                "total_tokens": prompt + completion,
-            },
-        }
 
 
 # -- routes ---------------------------------------------------------------------------------------

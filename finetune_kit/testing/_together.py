@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from importlib import resources
 from typing import Any
 
+from finetune_kit.testing._chat import word_chat
 from finetune_kit.testing._clock import Clock
 from finetune_kit.testing._content import analyse
 from finetune_kit.testing._ids import IdMaker
@@ -564,44 +565,15 @@ class TogetherState:
         )
         if job is None and model not in self.models:
             raise ApiError(404, f"Unable to access model {model}.", code="model_not_available")
-        last = next(
-            (
-                str(m.get("content"))
-                for m in reversed(messages)
-                if isinstance(m, Mapping) and m.get("role") == "user"
-            ),
-            "",
+        answers = self.files[job.body["training_file"]].answers if job is not None else None
+        return word_chat(
+            body,
+            messages,
+            answers=answers,
+            now=now,
+            completion_id=self._uuid("chatcmpl-"),
+            extra={"prompt": []},
         )
-        answer = f"(base model {model}) You said: {last}"
-        if job is not None:
-            answers = self.files[job.body["training_file"]].answers
-            answer = answers.get(last, f"(fine-tuned {model}) You said: {last}")
-        limit = body.get("max_tokens")
-        if isinstance(limit, int) and limit > 0:
-            answer = " ".join(answer.split()[:limit])
-        prompt_tokens = sum(
-            len(str(m.get("content", "")).split()) for m in messages if isinstance(m, Mapping)
-        )
-        completion_tokens = len(answer.split())
-        return {
-            "id": self._uuid("chatcmpl-"),
-            "object": "chat.completion",
-            "created": int(now),
-            "model": model,
-            "prompt": [],
-            "choices": [
-                {
-                    "index": 0,
-                    "finish_reason": "stop",
-                    "message": {"role": "assistant", "content": answer},
-                }
-            ],
-            "usage": {
-                "prompt_tokens": prompt_tokens,
-                "completion_tokens": completion_tokens,
-                "total_tokens": prompt_tokens + completion_tokens,
-            },
-        }
 
 
 # -- routes ---------------------------------------------------------------------------------------
