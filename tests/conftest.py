@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
-pytest_plugins = ["emulator_helpers"]  # the emulator tests' shared `emu` and `client` fixtures
+# the emulator tests' shared `emu` and `client` fixtures; the client tests' `kind` and
+# `instant_waits`
+pytest_plugins = ["emulator_helpers", "client_runner"]
 
 GOOD: dict[str, Any] = {
     "messages": [

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pydantic
 import together
+from client_runner import Runner
 from together.lib.types.fine_tuning import FinetuneResponse as CreatedFinetune
 from together.types import (
     FileList,
@@ -136,3 +139,30 @@ def count(emu: TogetherEmulator, method: str, path: str) -> int:
     """Requests of the emulator's log with this method and path pattern (``*``: one segment)."""
     regex = re.compile(re.escape(path).replace(r"\*", "[^/]+"))
     return sum(1 for r in emu.requests if r.method == method and regex.fullmatch(r.path))
+
+
+class SdkRunner(Runner):
+    """A `Runner` on an SDK emulator (Together, Fireworks) whose responses land in ``seen``."""
+
+    def __init__(self, emu: Any, kind: str, seen: Seen | None = None) -> None:
+        seen = seen or Seen()
+        super().__init__(
+            kind, lambda: recording_client(emu, seen), lambda: recording_async_client(emu, seen)
+        )
+
+
+def write_train_file(folder: Path) -> Path:
+    """``train.jsonl`` in ``folder``: twelve valid chat examples that differ in their question."""
+    path = folder / "train.jsonl"
+    rows = [
+        {
+            "messages": [
+                {"role": "system", "content": "Answer as Shakespeare would."},
+                {"role": "user", "content": f"Question {i}: what is overfitting?"},
+                {"role": "assistant", "content": "A model that learns its lessons too well."},
+            ]
+        }
+        for i in range(12)
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path

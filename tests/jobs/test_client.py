@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from client_runner import Runner as ClientRunner
 
 from conftest import GOOD, good_example
 from emulator_helpers import (
@@ -51,16 +51,7 @@ from finetune_kit.testing._wire import Request
 MODEL = "gpt-4o-mini-2024-07-18"
 
 
-_RUNNERS: list[Runner] = []
-
-
-@pytest.fixture(autouse=True)
-def _instant_waits() -> Iterator[None]:
-    set_testing(True)
-    yield
-    set_testing(False)
-    while _RUNNERS:
-        _RUNNERS.pop().close()
+pytestmark = pytest.mark.usefixtures("instant_waits")
 
 
 @pytest.fixture
@@ -72,39 +63,11 @@ def train_file(tmp_path: Path) -> Path:
     return path
 
 
-class Runner:
-    """Runs the same calls through the sync or the async client."""
+class Runner(ClientRunner):
+    """A `ClientRunner` on the OpenAI emulator."""
 
     def __init__(self, emu: Emulator, kind: str, **options: Any) -> None:
-        self.kind = kind
-        self.loop = asyncio.new_event_loop()
-        if kind == "sync":
-            self.client: Any = JobClient(emu.client(), poll_interval=0.01, **options)
-        else:
-            self.client = AsyncJobClient(emu.async_client(), poll_interval=0.01, **options)
-        _RUNNERS.append(self)
-
-    def close(self) -> None:
-        if self.kind == "async":
-            self.loop.run_until_complete(self.client.openai.close())
-        self.loop.close()
-
-    def __call__(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        result = getattr(self.client, name)(*args, **kwargs)
-        if self.kind == "async":
-            if inspect.isasyncgen(result):
-
-                async def collect() -> list[Any]:
-                    return [x async for x in result]
-
-                return self.loop.run_until_complete(collect())
-            return self.loop.run_until_complete(result)
-        return list(result) if inspect.isgenerator(result) or name == "events" else result
-
-
-@pytest.fixture(params=["sync", "async"])
-def kind(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
+        super().__init__(kind, emu.client, emu.async_client, **options)
 
 
 def _start_job(run: Runner, emu: Emulator, path: Path) -> Any:

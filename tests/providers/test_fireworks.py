@@ -2,89 +2,29 @@
 
 from __future__ import annotations
 
-import asyncio
-import inspect
-import json
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import fireworks
 import pytest
 from fireworks_helpers import MODEL, check_all
-from together_helpers import Seen, count, recording_async_client, recording_client
+from together_helpers import SdkRunner, Seen, count, write_train_file
 
-from finetune_kit import AsyncJobClient, ConfigError, JobClient, set_testing
+from finetune_kit import ConfigError, JobClient
 from finetune_kit.errors import APIError, JobFailed, ProviderUnsupported
 from finetune_kit.providers import fireworks as adapter
 from finetune_kit.providers.base import JobSpec, UploadSpec
 from finetune_kit.providers.fireworks import FIREWORKS, FireworksProvider, remote_job
 from finetune_kit.testing import Fault, FireworksEmulator
 
-_CLOSERS: list[Any] = []
+pytestmark = pytest.mark.usefixtures("instant_waits")
 DATASETS = "/v1/accounts/*/datasets"
 UPLOAD = "/v1/accounts/*/datasets/*:upload"
 JOBS = "/v1/accounts/*/supervisedFineTuningJobs"
 
 
-@pytest.fixture(autouse=True)
-def _instant_waits() -> Iterator[None]:
-    set_testing(True)
-    yield
-    set_testing(False)
-    while _CLOSERS:
-        _CLOSERS.pop()()
-
-
 @pytest.fixture
 def train_file(tmp_path: Path) -> Path:
-    path = tmp_path / "train.jsonl"
-    rows = [
-        {
-            "messages": [
-                {"role": "system", "content": "Answer as Shakespeare would."},
-                {"role": "user", "content": f"Question {i}: what is overfitting?"},
-                {"role": "assistant", "content": "A model that learns its lessons too well."},
-            ]
-        }
-        for i in range(12)
-    ]
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return path
-
-
-@pytest.fixture(params=["sync", "async"])
-def kind(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-class Runner:
-    """Runs the same calls through the sync or the async client."""
-
-    def __init__(self, emu: FireworksEmulator, kind: str, seen: Seen | None = None) -> None:
-        self.kind = kind
-        self.loop = asyncio.new_event_loop()
-        _CLOSERS.append(self.loop.close)
-        seen = seen or Seen()
-        if kind == "sync":
-            sdk: Any = recording_client(emu, seen)  # type: ignore[arg-type]
-            self.client: Any = JobClient(sdk, poll_interval=0.01)
-        else:
-            sdk = recording_async_client(emu, seen)  # type: ignore[arg-type]
-            self.client = AsyncJobClient(sdk, poll_interval=0.01)
-            _CLOSERS.append(lambda: self.loop.run_until_complete(sdk.close()))
-
-    def __call__(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        result = getattr(self.client, name)(*args, **kwargs)
-        if self.kind == "async":
-            if inspect.isasyncgen(result):
-
-                async def collect() -> list[Any]:
-                    return [x async for x in result]
-
-                return self.loop.run_until_complete(collect())
-            return self.loop.run_until_complete(result)
-        return list(result) if name == "events" else result
+    return write_train_file(tmp_path)
 
 
 FAULT_PLANS: dict[str, list[Fault]] = {
@@ -126,7 +66,7 @@ def test_faults_end_with_exactly_one_dataset_and_one_job(
 ) -> None:
     seen = Seen()
     with FireworksEmulator(speed=20_000, faults=FAULT_PLANS[plan], duplicate_ids=duplicates) as emu:
-        run = Runner(emu, kind, seen)
+        run = SdkRunner(emu, kind, seen)
         job = run("train", train_file, MODEL, suffix="bard")
         assert job.status == "succeeded" and job.provider_status == "JOB_STATE_COMPLETED"
         assert job.fine_tuned_model == f"accounts/emulator/models/{job.id}"
@@ -177,7 +117,7 @@ def test_same_train_call_twice_reuses_dataset_and_job_and_other_parameters_do_no
     kind: str, train_file: Path
 ) -> None:
     with FireworksEmulator(speed=20_000) as emu:
-        run = Runner(emu, kind)
+        run = SdkRunner(emu, kind)
         first = run("train", train_file, MODEL, suffix="bard")
         second = run("train", train_file, MODEL, suffix="bard")
         assert second.id == first.id and second.reused and not first.reused
@@ -193,7 +133,7 @@ def test_a_failed_job_is_not_reused_and_its_retry_gets_the_next_id(
     kind: str, train_file: Path
 ) -> None:
     with FireworksEmulator(speed=20_000) as emu:
-        run = Runner(emu, kind)
+        run = SdkRunner(emu, kind)
         emu.fail_next_job()
         with pytest.raises(JobFailed) as caught:
             run("train", train_file, MODEL)
@@ -207,7 +147,7 @@ def test_a_failed_job_is_not_reused_and_its_retry_gets_the_next_id(
 def test_reads_events_metrics_cancel_resume_and_ask(kind: str, train_file: Path) -> None:
     seen = Seen()
     with FireworksEmulator(manual_clock=True) as emu:
-        run = Runner(emu, kind, seen)
+        run = SdkRunner(emu, kind, seen)
         job = run("train", train_file, MODEL, n_epochs=2, wait=False)
         assert job.provider == "fireworks" and job.status == "validating_files"
         emu.advance(20)
@@ -326,7 +266,7 @@ def test_large_files_go_through_the_signed_url(
     monkeypatch.setattr(adapter, "DIRECT_UPLOAD_LIMIT", 100)  # the file is larger than that
     seen = Seen()
     with FireworksEmulator(speed=20_000) as emu:
-        run = Runner(emu, kind, seen)
+        run = SdkRunner(emu, kind, seen)
         job = run("train", train_file, MODEL)
         assert job.status == "succeeded"
         assert count(emu, "POST", UPLOAD) == 0

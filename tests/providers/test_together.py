@@ -2,83 +2,31 @@
 
 from __future__ import annotations
 
-import asyncio
-import inspect
-import json
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import together
-from together_helpers import MODEL, Seen, check_all, count, recording_async_client, recording_client
+from together_helpers import (
+    MODEL,
+    SdkRunner,
+    Seen,
+    check_all,
+    count,
+    write_train_file,
+)
 
-from finetune_kit import AsyncJobClient, AuthenticationFailed, ConfigError, JobClient, set_testing
+from finetune_kit import AuthenticationFailed, ConfigError, JobClient
 from finetune_kit.errors import JobFailed, ProviderUnsupported
 from finetune_kit.providers.base import JobSpec
 from finetune_kit.providers.together import TOGETHER, TogetherProvider, remote_event, remote_job
 from finetune_kit.testing import Fault, TogetherEmulator
 
-_CLOSERS: list[Any] = []
-
-
-@pytest.fixture(autouse=True)
-def _instant_waits() -> Iterator[None]:
-    set_testing(True)
-    yield
-    set_testing(False)
-    while _CLOSERS:
-        _CLOSERS.pop()()
+pytestmark = pytest.mark.usefixtures("instant_waits")
 
 
 @pytest.fixture
 def train_file(tmp_path: Path) -> Path:
-    path = tmp_path / "train.jsonl"
-    rows = [
-        {
-            "messages": [
-                {"role": "system", "content": "Answer as Shakespeare would."},
-                {"role": "user", "content": f"Question {i}: what is overfitting?"},
-                {"role": "assistant", "content": "A model that learns its lessons too well."},
-            ]
-        }
-        for i in range(12)
-    ]
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return path
-
-
-@pytest.fixture(params=["sync", "async"])
-def kind(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-class Runner:
-    """Runs the same calls through the sync or the async client."""
-
-    def __init__(self, emu: TogetherEmulator, kind: str, seen: Seen | None = None) -> None:
-        self.kind = kind
-        self.loop = asyncio.new_event_loop()
-        _CLOSERS.append(self.loop.close)  # closers run last-in first-out
-        seen = seen or Seen()
-        if kind == "sync":
-            self.client: Any = JobClient(recording_client(emu, seen), poll_interval=0.01)
-        else:
-            sdk = recording_async_client(emu, seen)
-            self.client = AsyncJobClient(sdk, poll_interval=0.01)
-            _CLOSERS.append(lambda: self.loop.run_until_complete(sdk.close()))
-
-    def __call__(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        result = getattr(self.client, name)(*args, **kwargs)
-        if self.kind == "async":
-            if inspect.isasyncgen(result):
-
-                async def collect() -> list[Any]:
-                    return [x async for x in result]
-
-                return self.loop.run_until_complete(collect())
-            return self.loop.run_until_complete(result)
-        return list(result) if name == "events" else result
+    return write_train_file(tmp_path)
 
 
 FAULT_PLANS: dict[str, list[Fault]] = {
@@ -120,7 +68,7 @@ def test_faults_end_with_exactly_one_file_and_one_job(
 ) -> None:
     seen = Seen()
     with TogetherEmulator(speed=20_000, faults=FAULT_PLANS[plan]) as emu:
-        run = Runner(emu, kind, seen)
+        run = SdkRunner(emu, kind, seen)
         job = run("train", train_file, MODEL, suffix="bard")
         assert job.status == "succeeded" and job.provider_status == "completed"
         assert job.fine_tuned_model and "bard" in job.fine_tuned_model
@@ -159,7 +107,7 @@ def test_same_train_call_twice_reuses_file_and_job_and_other_parameters_do_not(
     kind: str, train_file: Path
 ) -> None:
     with TogetherEmulator(speed=20_000) as emu:
-        run = Runner(emu, kind)
+        run = SdkRunner(emu, kind)
         first = run("train", train_file, MODEL, suffix="bard", seed=1)
         second = run("train", train_file, MODEL, suffix="bard", seed=1)
         assert second.id == first.id and second.reused and not first.reused
@@ -175,7 +123,7 @@ def test_same_train_call_twice_reuses_file_and_job_and_other_parameters_do_not(
 
 def test_a_failed_job_is_not_reused(kind: str, train_file: Path) -> None:
     with TogetherEmulator(speed=20_000) as emu:
-        run = Runner(emu, kind)
+        run = SdkRunner(emu, kind)
         emu.fail_next_job()
         with pytest.raises(JobFailed) as caught:
             run("train", train_file, MODEL)
@@ -187,7 +135,7 @@ def test_a_failed_job_is_not_reused(kind: str, train_file: Path) -> None:
 def test_reads_events_checkpoints_metrics_cancel_and_ask(kind: str, train_file: Path) -> None:
     seen = Seen()
     with TogetherEmulator(manual_clock=True) as emu:
-        run = Runner(emu, kind, seen)
+        run = SdkRunner(emu, kind, seen)
         job = run(
             "train", train_file, MODEL, n_epochs=2, wait=False, hyperparameters={"n_checkpoints": 2}
         )
