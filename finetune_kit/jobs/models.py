@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from finetune_kit._html import key_values
+from finetune_kit.providers._sdk import plain
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -29,19 +30,6 @@ def _get(obj: Any, name: str, default: Any = None) -> Any:
     if isinstance(obj, dict):
         return obj.get(name, default)
     return getattr(obj, name, default)
-
-
-def _dump(obj: Any) -> Any:
-    if obj is None or isinstance(obj, str | int | float | bool):
-        return obj
-    if isinstance(obj, dict):
-        return {k: _dump(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_dump(v) for v in obj]
-    dump = getattr(obj, "model_dump", None)
-    if callable(dump):
-        return dump(mode="json", exclude_none=True)
-    return str(obj)
 
 
 def _when(ts: int | None) -> str:
@@ -128,7 +116,7 @@ class JobEvent:
     @classmethod
     def from_api(cls, obj: Any) -> JobEvent:
         """Build from the SDK's ``FineTuningJobEvent``."""
-        data = _dump(_get(obj, "data")) or {}
+        data = plain(_get(obj, "data")) or {}
         return cls(
             id=_get(obj, "id"),
             created_at=int(_get(obj, "created_at", 0) or 0),
@@ -155,7 +143,7 @@ class Checkpoint:
     @classmethod
     def from_api(cls, obj: Any) -> Checkpoint:
         """Build from the SDK's ``FineTuningJobCheckpoint``."""
-        metrics = _dump(_get(obj, "metrics")) or {}
+        metrics = plain(_get(obj, "metrics")) or {}
         return cls(
             id=_get(obj, "id"),
             step_number=int(_get(obj, "step_number", 0) or 0),

@@ -18,7 +18,7 @@ from typing import Any
 from finetune_kit.errors import ConfigError
 from finetune_kit.providers.base import Call, ErrorInfo, Plan
 
-__all__ = ["chat_answer", "describe_sdk_error", "epoch_seconds", "field", "load_sdk"]
+__all__ = ["chat_answer", "describe_sdk_error", "epoch_seconds", "field", "load_sdk", "plain"]
 
 
 def load_sdk(module: str, *, package: str, extra: str) -> Any:
@@ -43,6 +43,20 @@ def field(obj: Any, *names: str, default: Any = None) -> Any:
         if value is not None:
             return value
     return default
+
+
+def plain(obj: Any) -> Any:
+    """An SDK object as plain JSON data (pydantic models dumped without their unset fields)."""
+    if obj is None or isinstance(obj, str | int | float | bool):
+        return obj
+    if isinstance(obj, Mapping):
+        return {k: plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [plain(v) for v in obj]
+    dump = getattr(obj, "model_dump", None)
+    if callable(dump):
+        return dump(mode="json", exclude_none=True)
+    return str(obj)
 
 
 def epoch_seconds(value: Any) -> int | None:

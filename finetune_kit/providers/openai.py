@@ -20,7 +20,7 @@ from typing import Any
 import openai
 
 from finetune_kit.errors import ConfigError
-from finetune_kit.providers._sdk import chat_answer, describe_sdk_error
+from finetune_kit.providers._sdk import chat_answer, describe_sdk_error, plain
 from finetune_kit.providers.base import (
     Call,
     ErrorInfo,
@@ -120,19 +120,6 @@ def _get(obj: Any, name: str, default: Any = None) -> Any:
     return getattr(obj, name, default)
 
 
-def _dump(obj: Any) -> Any:
-    if obj is None or isinstance(obj, str | int | float | bool):
-        return obj
-    if isinstance(obj, Mapping):
-        return {k: _dump(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_dump(v) for v in obj]
-    dump = getattr(obj, "model_dump", None)
-    if callable(dump):
-        return dump(mode="json", exclude_none=True)
-    return str(obj)
-
-
 def remote_file(obj: Any) -> RemoteFile:
     """A provider-neutral file from the SDK's ``FileObject`` (or its JSON)."""
     status = str(_get(obj, "status", "processed") or "processed")
@@ -158,14 +145,14 @@ def remote_job(obj: Any, facts: ProviderFacts = OPENAI) -> RemoteJob:
             "message": _get(err, "message") or "",
             "param": _get(err, "param"),
         }
-    method = _dump(_get(obj, "method")) or {}
+    method = plain(_get(obj, "method")) or {}
     hp: Any = {}
     if isinstance(method, dict):  # the method's hyper-parameters (DPO beta included) first
         kind = method.get("type")
         inner = method.get(kind, {}) if isinstance(kind, str) else {}
         hp = inner.get("hyperparameters", {}) if isinstance(inner, dict) else {}
     if not hp:  # the deprecated top-level field
-        hp = _dump(_get(obj, "hyperparameters")) or {}
+        hp = plain(_get(obj, "hyperparameters")) or {}
     raw_status = str(_get(obj, "status", "unknown"))
     return RemoteJob(
         id=str(_get(obj, "id")),
@@ -193,7 +180,7 @@ def remote_job(obj: Any, facts: ProviderFacts = OPENAI) -> RemoteJob:
 
 def remote_event(obj: Any) -> RemoteEvent:
     """A provider-neutral event from the SDK's ``FineTuningJobEvent``."""
-    data = _dump(_get(obj, "data")) or {}
+    data = plain(_get(obj, "data")) or {}
     return RemoteEvent(
         id=str(_get(obj, "id")),
         created_at=int(_get(obj, "created_at", 0) or 0),
@@ -206,7 +193,7 @@ def remote_event(obj: Any) -> RemoteEvent:
 
 def remote_checkpoint(obj: Any) -> RemoteCheckpoint:
     """A provider-neutral checkpoint from the SDK's ``FineTuningJobCheckpoint``."""
-    metrics = _dump(_get(obj, "metrics")) or {}
+    metrics = plain(_get(obj, "metrics")) or {}
     return RemoteCheckpoint(
         id=str(_get(obj, "id")),
         step_number=int(_get(obj, "step_number", 0) or 0),
