@@ -1,8 +1,13 @@
-"""The emulator's own, self-contained check of fine-tuning files, and rough token counts.
+"""The emulator's own, self-contained check of fine-tuning files, and its token counts.
 
-This is deliberately small: it checks what OpenAI's file processing rejects first (lines that
-are not JSON objects in the chat or preference format, fewer than 10 examples) and reports the
-first bad line. The project's real validator lives elsewhere and is far stricter.
+The check is deliberately small: it finds what OpenAI's file processing rejects first (lines
+that are not JSON objects in the chat or preference format, fewer than 10 examples) and reports
+the first bad line. The project's real validator lives elsewhere and is far stricter.
+
+Jobs are billed in the model's own tokens (`model_tokens`: the product's tokenizer, each
+example capped at the model's training length), as the providers bill them, so an estimate and
+a finished emulated job agree. The rough word count (`count_tokens`) serves chat usage and
+models no tokenizer is known for.
 """
 
 from __future__ import annotations
@@ -11,9 +16,20 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
-__all__ = ["MIN_EXAMPLES", "FileAnalysis", "analyse", "count_tokens", "messages_tokens"]
+from finetune_kit.errors import FinetuneKitError
+from finetune_kit.tokens.registry import billed_tokens
+
+__all__ = [
+    "MIN_EXAMPLES",
+    "FileAnalysis",
+    "analyse",
+    "count_tokens",
+    "messages_tokens",
+    "model_tokens",
+]
 
 MIN_EXAMPLES = 10
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
@@ -192,3 +208,22 @@ def analyse(content: bytes, *, min_examples: int = MIN_EXAMPLES) -> FileAnalysis
             f" {min_examples} examples"
         )
     return FileAnalysis(kind, examples, tokens, error, True, answers)
+
+
+@lru_cache(maxsize=64)
+def _model_tokens(content: bytes, model: str) -> int | None:
+    try:
+        rows = [json.loads(line) for line in content.splitlines() if line.strip()]
+        return billed_tokens(rows, model)
+    except (FinetuneKitError, ValueError, TypeError, AttributeError):
+        return None
+
+
+def model_tokens(content: bytes, model: str, fallback: int) -> int:
+    """Billed tokens per epoch of a (checked) training file for ``model``.
+
+    Counted as finetune-kit's ``estimate`` counts them; ``fallback`` (the rough count) when the
+    model has no known tokenizer or it cannot be loaded here.
+    """
+    found = _model_tokens(content, model)
+    return fallback if found is None else found

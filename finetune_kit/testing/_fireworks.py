@@ -28,7 +28,7 @@ from typing import Any
 
 from finetune_kit.testing._chat import word_chat
 from finetune_kit.testing._clock import Clock
-from finetune_kit.testing._content import analyse
+from finetune_kit.testing._content import analyse, model_tokens
 from finetune_kit.testing._ids import IdMaker
 from finetune_kit.testing._multipart import parse_form
 from finetune_kit.testing._wire import Request, Response
@@ -426,7 +426,7 @@ class FireworksState:
             body=body,
             created_at=now,
             steps=steps,
-            tokens=dataset.tokens * epochs,
+            tokens=model_tokens(dataset.content or b"", str(base or ""), dataset.tokens) * epochs,
             token=self.ids.token(24),
         )
         if self.pending_failures:

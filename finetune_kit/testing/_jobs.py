@@ -10,7 +10,7 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from finetune_kit.testing._clock import Clock
-from finetune_kit.testing._content import FileAnalysis
+from finetune_kit.testing._content import FileAnalysis, model_tokens
 from finetune_kit.testing._files import FileStore
 from finetune_kit.testing._ids import IdMaker
 from finetune_kit.testing._job_params import JobSpec, parse_job_request
@@ -154,6 +154,9 @@ class JobStore:
             model_token=self._ids.token(8),
             training=training,
             validation=validation,
+            billed_tokens=model_tokens(
+                self._files.files[spec.training_file].content, base, training.tokens
+            ),
             forced_failure=self.pending_failures.popleft() if self.pending_failures else None,
         )
         record(job, self._ids, job.created_at, f"Created fine-tuning job: {job.id}")

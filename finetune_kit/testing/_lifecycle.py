@@ -112,6 +112,7 @@ class StoredJob:
     model_token: str
     training: FileAnalysis
     validation: FileAnalysis | None
+    billed_tokens: int  # per epoch, in the base model's tokens
     forced_failure: Failure | None = None
     status: str = "validating_files"
     plan: Plan | None = None
@@ -255,7 +256,7 @@ class _Runner:
             method=job.spec.method,
             requested=job.spec.hyperparameters,
             examples=job.training.examples,
-            tokens=job.training.tokens,
+            tokens=job.billed_tokens,
             seed=job.seed,
             validation=job.validation is not None,
         )

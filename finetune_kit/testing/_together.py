@@ -21,7 +21,7 @@ from typing import Any
 
 from finetune_kit.testing._chat import word_chat
 from finetune_kit.testing._clock import Clock
-from finetune_kit.testing._content import analyse
+from finetune_kit.testing._content import analyse, model_tokens
 from finetune_kit.testing._ids import IdMaker
 from finetune_kit.testing._multipart import parse_form
 from finetune_kit.testing._wire import ApiError, Request, Response, bad_request, not_found
@@ -453,15 +453,21 @@ class TogetherState:
         per_1m = limits.dpo_per_1m if method == "dpo" else limits.sft_per_1m
         return tokens * int(body.get("n_epochs") or 1) * per_1m / 1e6
 
+    def _tokens(self, stored: TFile, body: Mapping[str, Any]) -> int:
+        """The file's billed tokens per epoch in the job's model's tokens."""
+        assert stored.content is not None  # committed files have content
+        return model_tokens(stored.content, str(body.get("model") or ""), stored.tokens)
+
     def estimate(self, body: Mapping[str, Any]) -> dict[str, Any]:
         training, validation, limits = self._inputs(body)
-        evals = validation.tokens * int(body.get("n_evals") or 0) if validation else 0
-        price = self._price(body, training.tokens + evals, limits)
+        tokens = self._tokens(training, body)
+        evals = self._tokens(validation, body) * int(body.get("n_evals") or 0) if validation else 0
+        price = self._price(body, tokens + evals, limits)
         return {
             "estimation_available": True,
             "allowed_to_proceed": True,
             "estimated_total_price": round(price, 6),
-            "estimated_train_token_count": float(training.tokens * int(body.get("n_epochs") or 1)),
+            "estimated_train_token_count": float(tokens * int(body.get("n_epochs") or 1)),
             "estimated_eval_token_count": float(evals),
             "user_limit": 100.0,
         }
@@ -481,14 +487,15 @@ class TogetherState:
         requested = body.get("batch_size")
         batch = maximum if requested in (None, "max") else int(requested)
         steps = max(1, math.ceil(training.lines / max(1, batch // 8))) * epochs
+        tokens = self._tokens(training, body)
         job = TJob(
             id=self._uuid("ft-"),
             body=body,
             created_at=self.clock.now(),
             steps=steps,
-            tokens=training.tokens,
+            tokens=tokens,
             batch_size=batch,
-            price=round(self._price(body, training.tokens, limits) * 100),
+            price=round(self._price(body, tokens, limits) * 100),
         )
         if self.pending_failures:
             self.pending_failures -= 1

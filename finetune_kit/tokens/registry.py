@@ -9,16 +9,18 @@ table (or for any model given ``tokenizer=``).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
+from finetune_kit._checks import detect_format
 from finetune_kit.errors import ConfigError, UnknownModelError
 from finetune_kit.tokens.chat import ChatFormat, ChatTokenizer, OpenAIChatTokenizer
 
-__all__ = ["TokenizerInfo", "open_model_info", "tokenizer_for_model"]
+__all__ = ["TokenizerInfo", "billed_tokens", "open_model_info", "tokenizer_for_model"]
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,34 @@ def tokenizer_for_model(
         raise UnknownModelError(
             model, [*exc.suggestions, *_close(model, known)], what="model (no known tokenizer)"
         ) from exc
+
+
+def billed_tokens(examples: Iterable[Mapping[str, Any]], model: str) -> int:
+    """Billed tokens of one epoch over ``examples``, as `estimate` counts them for ``model``.
+
+    Each example is counted by the model's tokenizer (see `tokenizer_for_model`) and capped at
+    its maximum training length. The emulators bill their jobs with this, so an estimate and a
+    finished emulated job agree.
+
+    Args:
+        examples: Parsed chat or preference examples.
+        model: The model the job trains.
+
+    Returns:
+        The sum over examples of ``min(tokens, max_length)``.
+
+    Raises:
+        UnknownModelError: No tokenizer is known for the model.
+        TokenizerUnavailable: The tokenizer cannot be loaded.
+    """
+    chat = tokenizer_for_model(model)
+    limit = chat.max_length
+    total = 0
+    for obj in examples:
+        fmt = "preference" if detect_format(obj) == "preference" else "chat"
+        count = chat.count_raw(obj, fmt)
+        total += count if limit is None or count <= limit else limit
+    return total
 
 
 def _close(model: str, names: Sequence[str]) -> list[str]:
