@@ -186,6 +186,21 @@ _ROWS = [
     ),
     Convention("yes", ("--yes", "-y"), "Do not ask for confirmation."),
     Convention(
+        "threshold",
+        ("--threshold",),
+        "Near-duplicate similarity threshold (estimated Jaccard).",
+        minimum=0.01,
+        maximum=1.0,
+        default_text="0.8",
+    ),
+    Convention(
+        "validation",
+        ("--validation",),
+        "The validation file.",
+        "VFILE",
+        default_text="none",
+    ),
+    Convention(
         "provider",
         ("--provider",),
         "openai (OPENAI_API_KEY, OPENAI_BASE_URL), azure (AZURE_OPENAI_ENDPOINT, "
@@ -250,12 +265,19 @@ JOBS = CONVENTIONS["jobs"].option()
 """``jobs: Annotated[int | None, JOBS] = None``."""
 YES = CONVENTIONS["yes"].option()
 """``yes: Annotated[bool, YES] = False``."""
+THRESHOLD = CONVENTIONS["threshold"].option()
+"""``threshold: Annotated[float | None, THRESHOLD] = None`` (None: the library's default)."""
 PROVIDER = CONVENTIONS["provider"].option()
 """``provider: Annotated[Provider, PROVIDER] = Provider.openai``."""
 TOKENIZER = CONVENTIONS["tokenizer"].option()
 """``tokenizer: Annotated[str | None, TOKENIZER] = None`` (see docs/tokens.md)."""
 MAX_LENGTH = CONVENTIONS["max_length"].option()
 """``max_length: Annotated[int | None, MAX_LENGTH] = None``."""
+
+
+def validation_option(help: str) -> Any:
+    """``--validation VFILE`` with a command-specific help text."""
+    return CONVENTIONS["validation"].option(help)
 
 
 def model_option(help: str) -> Any:

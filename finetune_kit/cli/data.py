@@ -24,12 +24,14 @@ from finetune_kit.cli._options import (
     METHOD,
     PII,
     PROVIDER,
+    THRESHOLD,
     TOKENIZER,
     MethodChoice,
     PIIChoice,
     Provider,
     file_argument,
     output_option,
+    validation_option,
 )
 from finetune_kit.validation.engine import Method
 
@@ -56,23 +58,11 @@ def validate(
         bool,
         typer.Option("--near", help="Also warn about near-duplicates (near_duplicate) and leaks."),
     ] = False,
-    threshold: Annotated[
-        float | None,
-        typer.Option(
-            "--threshold",
-            min=0.01,
-            max=1.0,
-            help="Near-duplicate similarity threshold (estimated Jaccard).",
-            show_default="0.8",
-        ),
-    ] = None,
+    threshold: Annotated[float | None, THRESHOLD] = None,
     validation: Annotated[
         Path | None,
-        typer.Option(
-            "--validation",
-            metavar="VFILE",
-            help="With --near: warn about FILE examples that VFILE copies (validation_leak).",
-            show_default="none",
+        validation_option(
+            "With --near: warn about FILE examples that VFILE copies (validation_leak)."
         ),
     ] = None,
     provider: Annotated[Provider, PROVIDER] = Provider.openai,

@@ -17,7 +17,15 @@ from finetune_kit.cli._common import (
     fail,
     print_json,
 )
-from finetune_kit.cli._options import CONVENTIONS, EPOCHS, FORMAT, JOBS, file_argument
+from finetune_kit.cli._options import (
+    CONVENTIONS,
+    EPOCHS,
+    FORMAT,
+    JOBS,
+    THRESHOLD,
+    file_argument,
+    validation_option,
+)
 
 __all__ = ["dedupe_command"]
 
@@ -40,24 +48,10 @@ def dedupe_command(
             help="Near-duplicates (MinHash + LSH on word shingles), not only exact copies.",
         ),
     ] = False,
-    threshold: Annotated[
-        float | None,
-        typer.Option(
-            "--threshold",
-            min=0.01,
-            max=1.0,
-            help="Near-duplicate similarity threshold (estimated Jaccard).",
-            show_default="0.8",
-        ),
-    ] = None,
+    threshold: Annotated[float | None, THRESHOLD] = None,
     validation: Annotated[
         Path | None,
-        typer.Option(
-            "--validation",
-            metavar="VFILE",
-            help="Validation file: report its examples that copy FILE's.",
-            show_default="none",
-        ),
+        validation_option("Validation file: report its examples that copy FILE's."),
     ] = None,
     output: Annotated[
         Path | None,
