@@ -169,7 +169,6 @@ def estimate_command(
     Exit code 1 when the file has validation errors (the estimate still covers every example
     that could be counted), 2 on bad input (missing file, unknown model).
     """
-    from finetune_kit.catalog.providers import price_table, training_overrides
     from finetune_kit.cost.estimator import PARALLEL_MIN_BYTES, CostEstimator
     from finetune_kit.validation.engine import Validator
 
@@ -185,12 +184,9 @@ def estimate_command(
     try:
         with errors_as_exit():
             estimator = CostEstimator(
-                prices=price_table(provider.value), as_of=prices_as_of, validator=validator
+                provider=provider.value, as_of=prices_as_of, validator=validator
             )
             method_name: Method | None = None if method is None else method.value
-            overrides: dict[str, Any] = dict(training_overrides(provider.value, model, method_name))
-            if training_per_1m is not None:
-                overrides["training_per_1m"] = training_per_1m
             result = estimator.estimate_training(
                 file,
                 model,
@@ -199,7 +195,7 @@ def estimate_command(
                 jobs=jobs,
                 progress=bar,
                 tokenizer=tokenizer,
-                **overrides,
+                training_per_1m=training_per_1m,
             )
     finally:
         if bar is not None:

@@ -854,16 +854,11 @@ class Validator:
             lines = _lines_from_objects(source)
         counter: TokenCounter | None = None
         if model is not None and (tokenizer is not None or _is_open_model(model)):
-            from finetune_kit.catalog.providers import training_overrides, tunable_models
+            from finetune_kit.catalog.providers import training_limit
             from finetune_kit.tokens.registry import tokenizer_for_model
 
             if token_limit is None:  # the provider's training length for the model, if known
-                source_name = self.profile.limits_from
-                limit = training_overrides(source_name, model, method).get("token_limit")
-                tunable = tunable_models(source_name).get(model)
-                if limit is None and tunable is not None:
-                    limit = tunable.context_sft
-                token_limit = int(limit) if limit is not None else None
+                token_limit = training_limit(self.profile.limits_from, model, method)
             chat = tokenizer_for_model(
                 model,
                 tokenizer=os.fspath(tokenizer) if tokenizer is not None else None,

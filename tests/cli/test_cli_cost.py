@@ -80,7 +80,7 @@ def test_estimate_price_override_and_history(write_lines: WriteLines) -> None:
     assert (old["base_model"], old["token_limit"], old["prices_as_of"]) == (
         "gpt-3.5-turbo-0613",
         4096,
-        "2023-09-01",
+        "2023-08-22",  # the price entry in force on 2023-09-01
     )
 
 
