@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, cast
 from finetune_kit.catalog.prices import ModelPrice, PriceTable, to_decimal
 from finetune_kit.errors import ConfigError, DataError, UnknownModelError
 from finetune_kit.reading import Line, iter_jsonl, split_ranges
-from finetune_kit.tokens.chat import ChatTokenizer
+from finetune_kit.tokens.chat import ChatTokenizer, OpenAIChatTokenizer
 from finetune_kit.tokens.counting import Tokenizer, encoding_name_for_model
 from finetune_kit.tokens.registry import open_model_info, tokenizer_for_model
 from finetune_kit.validation.engine import (
@@ -320,9 +320,7 @@ class TrainingEstimate(_FindingsView):
             return "—" if v is None else f"{v:,.0f}" if key != "mean" else f"{v:,.1f}"
 
         limit = f"{self.token_limit:,}" if self.token_limit else "unknown (no cap)"
-        epochs = f"{self.n_epochs}" + (
-            f" ({self.epochs_note})" if self.epochs_from_default else ""
-        )
+        epochs = f"{self.n_epochs}" + (f" ({self.epochs_note})" if self.epochs_from_default else "")
         return [
             (
                 "model",
@@ -812,13 +810,16 @@ class CostEstimator:
         lifecycle: bool = True,
         tokenizer: str | os.PathLike[str] | ChatTokenizer | None = None,
         source: str | None = None,
+        trainable: bool = False,
     ) -> TrainingEstimate:
         """Estimate from lines already read (``source``: the file they came from, if any).
 
         What ``estimate_training`` does for a small file, on lines read once: ``compare``
-        reads a file once and prices it for many models this way.
+        reads a file once and prices it for many models this way. ``trainable`` also counts
+        the trainable tokens of OpenAI models (a second count of each example, so the plain
+        estimate leaves it out).
         """
-        plan = self._plan(model, method, training_per_1m, token_limit, tokenizer)
+        plan = self._plan(model, method, training_per_1m, token_limit, tokenizer, trainable)
         spec = _ScanSpec(model, method, None, source, plan.limit)
         result = _scan(self.validator, lines, plan.counter, spec, track_duplicates=False)
         return self._priced(plan, result, model, method, n_epochs, today, lifecycle, source)
@@ -830,6 +831,7 @@ class CostEstimator:
         training_per_1m: Decimal | float | str | None,
         token_limit: int | None,
         tokenizer: str | os.PathLike[str] | ChatTokenizer | None,
+        trainable: bool = False,
     ) -> _Plan:
         """The counter, limit and training price of ``model`` on this estimator's provider."""
         from finetune_kit.catalog.providers import training_limit
@@ -840,12 +842,16 @@ class CostEstimator:
         chat = _chat_tokenizer(model, tokenizer, token_limit)
         if chat is None:
             price = self._price(model, method, training_per_1m, token_limit)
+            limit = price.example_token_limit
+            counter: Tokenizer | _OpenCounter = (
+                _OpenCounter(OpenAIChatTokenizer(price.model, max_length=limit))
+                if trainable  # its billed count is Tokenizer.count_raw's
+                else Tokenizer(
+                    encoding_name_for_model(price.model), model=model, example_limit=limit
+                )
+            )
             return _Plan(
-                counter=Tokenizer(
-                    encoding_name_for_model(price.model),
-                    model=model,
-                    example_limit=price.example_token_limit,
-                ),
+                counter=counter,
                 chat=None,
                 base=price.model,
                 per_1m=price.training_per_1m,
