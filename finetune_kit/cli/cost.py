@@ -214,15 +214,9 @@ def estimate_command(
 
 @app.command("usage")
 def usage_command(
-    input_tokens: Annotated[
-        int, typer.Option("--input-tokens", min=0, help="Input tokens per request.")
-    ],
-    output_tokens: Annotated[
-        int, typer.Option("--output-tokens", min=0, help="Output tokens per request.")
-    ],
-    requests_per_day: Annotated[
-        int, typer.Option("--requests-per-day", min=0, help="Requests per day.")
-    ],
+    input_tokens: Annotated[int, CONVENTIONS["input_tokens"].option()],
+    output_tokens: Annotated[int, CONVENTIONS["output_tokens"].option()],
+    requests_per_day: Annotated[int, CONVENTIONS["requests_per_day"].option()],
     days: Annotated[int, typer.Option("--days", min=1, help="Days in the period.")] = 30,
     model: Annotated[
         str | None,
