@@ -20,8 +20,11 @@ Examples:
     >>> from finetune_kit import Dataset, compare
     >>> rows = Dataset.sample().to_records()
     >>> result = compare(rows, ["openai:gpt-4.1-mini", "together:openai/gpt-oss-20b"])
-    >>> [(r.target.provider, r.estimate.n_epochs) for r in result.rows]
-    [('together', 1), ('openai', 3)]
+    >>> [(r.target.provider, r.estimate.n_epochs, r.complete) for r in result.rows]
+    [('openai', 3, True), ('together', 1, False)]
+
+    Together's table has no inference price (its total is incomplete, so it comes second);
+    ``input_per_1m=`` and ``output_per_1m=`` give one.
 """
 
 from __future__ import annotations

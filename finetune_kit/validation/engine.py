@@ -348,6 +348,10 @@ def _plugin_rules() -> list[Rule]:
     return _PLUGINS
 
 
+_ENCODING_CODES = frozenset({"bom", "bom_missing"})
+"""Findings about the file's encoding: they do not keep an example from being counted."""
+
+
 def _finding(
     code: str, message: str, line: int | None, *, field: str | None = None, hint: str | None = None
 ) -> Finding:
@@ -768,7 +772,11 @@ class Validator:
                 for path, text_ in turn_order_problems(msgs, where):
                     found.append(_finding("turns_not_alternating", text_, n, field=path))
             forget_messages()
-            structurally_ok = not any(f.severity is Severity.ERROR for f in found)
+            # a missing or stray byte-order mark is about the file's bytes, not the example:
+            # the example is still counted (and priced), the file is still refused
+            structurally_ok = not any(
+                f.severity is Severity.ERROR and f.code not in _ENCODING_CODES for f in found
+            )
             tokens: int | None = None
             if structurally_ok:
                 if typed_rules[fmt]:
