@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 import finetune_kit.cli  # noqa: F401  (registers the commands)
+from conftest import run_json
 from finetune_kit import Dataset
 from finetune_kit.cli._common import app
 from finetune_kit.move import DEFAULT_TARGETS
@@ -57,13 +57,6 @@ SHARED = (
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path: Path = Dataset.sample().to_jsonl(tmp_path_factory.mktemp("cli") / "train.jsonl")
     return path
-
-
-def run_json(*args: str, code: int = 0) -> dict[str, Any]:
-    result = runner.invoke(app, [*args, "--format", "json"])
-    assert result.exit_code == code, result.output
-    data: dict[str, Any] = json.loads(result.stdout)
-    return data
 
 
 def test_compare_prints_every_column_for_each_provider(sample: Path) -> None:
