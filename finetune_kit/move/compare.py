@@ -628,7 +628,11 @@ def _lifecycle(
         if dates is None:
             return None, None, f"no retirement dates for {base_model} in the bundled data"
         return dates.training_available_until, dates.deployment_retires, str(dates.source)
-    return None, None, f"{terms.title} announces no retirement dates for {base_model}"
+    return (
+        None,
+        None,
+        f"the bundled data knows no retirement dates for {base_model} on {terms.title}",
+    )
 
 
 def _notes(
