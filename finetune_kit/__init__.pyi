@@ -86,6 +86,12 @@ from finetune_kit.lifecycle import (
     ModelLifecycle as ModelLifecycle,
     lifecycle_findings as lifecycle_findings,
 )
+from finetune_kit.move.compare import (
+    Comparison as Comparison,
+    PricePoint as PricePoint,
+    TargetCost as TargetCost,
+    compare as compare,
+)
 from finetune_kit.privacy.detectors import (
     pii_detector as pii_detector,
     register_detector as register_detector,

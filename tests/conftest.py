@@ -66,3 +66,16 @@ def _lifecycle_warnings_forgotten() -> Any:
     lifecycle._WARNED.clear()
     yield
     lifecycle._WARNED.clear()
+
+
+def run_json(*args: str, code: int = 0) -> dict[str, Any]:
+    """Run ``finetune-kit ARGS --format json``, check its exit code, return the parsed JSON."""
+    from typer.testing import CliRunner
+
+    import finetune_kit.cli  # noqa: F401  (registers every command)
+    from finetune_kit.cli._common import app
+
+    result = CliRunner().invoke(app, [*args, "--format", "json"])
+    assert result.exit_code == code, result.output
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data

@@ -15,20 +15,28 @@ print(tunable_models("together")["openai/gpt-oss-20b"].context_sft)
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
-from finetune_kit.catalog.prices import PriceTable
+from finetune_kit.catalog.prices import PriceTable, _parse_date
 from finetune_kit.errors import ConfigError
 
 __all__ = [
+    "AzureDates",
+    "Hosting",
+    "ProviderTerms",
+    "TermsSource",
     "TunableModel",
     "price_table",
     "price_table_path",
+    "provider_terms",
+    "training_limit",
     "training_overrides",
     "tunable_models",
 ]
@@ -136,3 +144,170 @@ def training_overrides(provider: str, model: str, method: str | None) -> dict[st
     if found.context_dpo is not None:
         out["token_limit"] = found.context_dpo
     return out
+
+
+def training_limit(provider: str, model: str, method: str | None) -> int | None:
+    """The longest training example a provider keeps for ``model``, from its bundled file.
+
+    Together AI and Fireworks AI train at their own length, shorter than the model's context
+    window: the DPO context length for ``dpo``, else the supervised one. ``None`` for OpenAI
+    and Azure (their limit is the price table's ``example_token_limit``) and unknown models.
+    """
+    found = tunable_models(provider).get(model)
+    if found is None:
+        return None
+    limit = found.context_dpo if method == "dpo" and found.context_dpo else found.context_sft
+    return int(limit) if limit is not None else None
+
+
+# -- provider terms: default epochs, hosting, Azure's dates (data/terms.json) ------------------
+
+
+@dataclass(frozen=True)
+class TermsSource:
+    """Where a term comes from: a public page.
+
+    Attributes:
+        key: The key in ``data/terms.json``.
+        title: What the page says, in short.
+        url: Where to read it.
+    """
+
+    key: str
+    title: str
+    url: str
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.url})"
+
+
+@dataclass(frozen=True)
+class Hosting:
+    """The hourly fee of a deployed fine-tuned model.
+
+    Attributes:
+        per_hour: USD per hour (0: no hosting fee; ``None``: charged, amount not known).
+        as_of: The day the figure is from (``None`` when no figure is known).
+        source: Where it comes from.
+    """
+
+    per_hour: Decimal | None
+    as_of: dt.date | None
+    source: TermsSource
+
+
+@dataclass(frozen=True)
+class AzureDates:
+    """Azure's retirement dates of one base model's fine-tuning.
+
+    Attributes:
+        training_available_until: The first day no new training job can be created (the
+            earliest date Microsoft announces: "no earlier than").
+        deployment_retires: The first day fine-tuned deployments of the model stop.
+        source: Where the dates come from.
+    """
+
+    training_available_until: dt.date
+    deployment_retires: dt.date
+    source: TermsSource
+
+
+@dataclass(frozen=True)
+class ProviderTerms:
+    """What a provider does by default and charges besides training tokens.
+
+    Attributes:
+        name: ``openai``, ``azure``, ``together`` or ``fireworks``.
+        title: The provider's name for people.
+        epochs_rule: ``openai`` (the notebook's heuristic, what ``auto`` does) or ``fixed``.
+        epochs_value: The fixed default when ``epochs_rule`` is ``fixed``.
+        epochs_source: Where the default comes from.
+        hosting: The hourly fee of a deployed fine-tune.
+        lifecycle: Whose dates apply: ``openai`` (``data/models.json``), ``azure``
+            (``models`` here) or ``None`` (none announced).
+        prices_note: A caveat about the provider's per-token prices, if any.
+        unconfirmed: Which terms are best guesses (``epochs``, ``hosting``,
+            ``training_price``, ``inference_price``).
+        models: Azure's dates per base model.
+    """
+
+    name: str
+    title: str
+    epochs_rule: str
+    epochs_value: int | None
+    epochs_source: TermsSource
+    hosting: Hosting
+    lifecycle: str | None
+    prices_note: str = ""
+    unconfirmed: tuple[str, ...] = ()
+    models: dict[str, AzureDates] = field(default_factory=dict)
+
+    def default_epochs(self, n_examples: int, openai_rule: Callable[[int], int]) -> int:
+        """The epochs a job on this provider runs when none are given.
+
+        Args:
+            n_examples: Examples in the training file.
+            openai_rule: OpenAI's heuristic (``finetune_kit.default_epochs``).
+        """
+        if self.epochs_rule == "openai" or self.epochs_value is None:
+            return openai_rule(n_examples)
+        return self.epochs_value
+
+    @property
+    def epochs_note(self) -> str:
+        """How the default is chosen, in words (shown beside the epochs)."""
+        if self.epochs_rule == "openai" or self.epochs_value is None:
+            return "default for this size"
+        return f"{self.title}'s default"
+
+
+@functools.lru_cache(maxsize=1)
+def _terms() -> dict[str, ProviderTerms]:
+    path = resources.files("finetune_kit").joinpath("data/terms.json")
+    raw = json.loads(path.read_text("utf-8"), parse_float=Decimal)
+    sources = {
+        key: TermsSource(key, str(spec["title"]), str(spec["url"]))
+        for key, spec in raw["sources"].items()
+    }
+    out: dict[str, ProviderTerms] = {}
+    for name, spec in raw["providers"].items():
+        epochs, hosting = spec["epochs"], spec["hosting"]
+        per_hour = hosting.get("per_hour")
+        out[name] = ProviderTerms(
+            name=name,
+            title=str(spec["title"]),
+            epochs_rule="fixed" if epochs.get("value") is not None else str(epochs["rule"]),
+            epochs_value=epochs.get("value"),
+            epochs_source=sources[epochs["source"]],
+            hosting=Hosting(
+                per_hour=Decimal(str(per_hour)) if per_hour is not None else None,
+                as_of=_parse_date(hosting["as_of"]) if hosting.get("as_of") else None,
+                source=sources[hosting["source"]],
+            ),
+            lifecycle=spec.get("lifecycle"),
+            prices_note=str(spec.get("prices_note", "")),
+            unconfirmed=tuple(spec.get("unconfirmed", ())),
+            models={
+                model: AzureDates(
+                    _parse_date(dates["training_available_until"]),
+                    _parse_date(dates["deployment_retires"]),
+                    sources[dates["source"]],
+                )
+                for model, dates in spec.get("models", {}).items()
+            },
+        )
+    return out
+
+
+def provider_terms(provider: str) -> ProviderTerms:
+    """A provider's [`ProviderTerms`][finetune_kit.catalog.providers.ProviderTerms].
+
+    Raises:
+        ConfigError: An unknown provider.
+    """
+    found = _terms().get(provider)
+    if found is None:
+        raise ConfigError(
+            f"unknown provider {provider!r}", hint=f"use one of {', '.join(sorted(_terms()))}"
+        )
+    return found

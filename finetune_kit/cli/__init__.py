@@ -8,6 +8,7 @@ here so that they register. Commands only parse arguments, call the library and 
 from __future__ import annotations
 
 from finetune_kit.cli import (  # noqa: F401  (they register commands)
+    compare,
     cost,
     data,
     dedupe,

@@ -173,7 +173,7 @@ _ROWS = [
         "N",
         minimum=1,
         maximum=50,
-        default_text="OpenAI's rule by file size",
+        default_text="the provider's own (OpenAI: by file size)",
     ),
     Convention("output", ("--output", "-o"), "The file to write.", "PATH"),
     Convention(
@@ -239,6 +239,9 @@ _ROWS = [
         minimum=1,
         default_text="the model's own",
     ),
+    Convention("input_tokens", ("--input-tokens",), "Input tokens per request.", "N", minimum=0),
+    Convention("output_tokens", ("--output-tokens",), "Output tokens per request.", "N", minimum=0),
+    Convention("requests_per_day", ("--requests-per-day",), "Requests per day.", "N", minimum=0),
     Convention(
         "poll_interval",
         ("--poll-interval",),

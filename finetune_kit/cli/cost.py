@@ -169,7 +169,6 @@ def estimate_command(
     Exit code 1 when the file has validation errors (the estimate still covers every example
     that could be counted), 2 on bad input (missing file, unknown model).
     """
-    from finetune_kit.catalog.providers import price_table, training_overrides
     from finetune_kit.cost.estimator import PARALLEL_MIN_BYTES, CostEstimator
     from finetune_kit.validation.engine import Validator
 
@@ -185,12 +184,9 @@ def estimate_command(
     try:
         with errors_as_exit():
             estimator = CostEstimator(
-                prices=price_table(provider.value), as_of=prices_as_of, validator=validator
+                provider=provider.value, as_of=prices_as_of, validator=validator
             )
             method_name: Method | None = None if method is None else method.value
-            overrides: dict[str, Any] = dict(training_overrides(provider.value, model, method_name))
-            if training_per_1m is not None:
-                overrides["training_per_1m"] = training_per_1m
             result = estimator.estimate_training(
                 file,
                 model,
@@ -199,7 +195,7 @@ def estimate_command(
                 jobs=jobs,
                 progress=bar,
                 tokenizer=tokenizer,
-                **overrides,
+                training_per_1m=training_per_1m,
             )
     finally:
         if bar is not None:
@@ -218,15 +214,9 @@ def estimate_command(
 
 @app.command("usage")
 def usage_command(
-    input_tokens: Annotated[
-        int, typer.Option("--input-tokens", min=0, help="Input tokens per request.")
-    ],
-    output_tokens: Annotated[
-        int, typer.Option("--output-tokens", min=0, help="Output tokens per request.")
-    ],
-    requests_per_day: Annotated[
-        int, typer.Option("--requests-per-day", min=0, help="Requests per day.")
-    ],
+    input_tokens: Annotated[int, CONVENTIONS["input_tokens"].option()],
+    output_tokens: Annotated[int, CONVENTIONS["output_tokens"].option()],
+    requests_per_day: Annotated[int, CONVENTIONS["requests_per_day"].option()],
     days: Annotated[int, typer.Option("--days", min=1, help="Days in the period.")] = 30,
     model: Annotated[
         str | None,

@@ -96,7 +96,6 @@ def demo(
     Offline by default: the job runs on the loopback emulator (no real job, no cost).
     """
     from finetune_kit._io import atomic_write
-    from finetune_kit.catalog.providers import price_table
     from finetune_kit.cost.estimator import CostEstimator
     from finetune_kit.dataset import SAMPLE_SYSTEM_PROMPT, Dataset, sample_csv_path
     from finetune_kit.jobs.client import JobClient
@@ -130,7 +129,7 @@ def demo(
             raise typer.Exit(EXIT_FINDINGS)
 
         console.print(Rule("3. Estimate the cost"))
-        estimator = CostEstimator(prices=price_table(provider.value))
+        estimator = CostEstimator(provider=provider.value)
         estimates = [estimator.estimate_training(train_path, m) for m in compare]
         answer_tokens = int(estimates[-1].token_stats.get("mean") or 100)
         usage = [

@@ -172,7 +172,6 @@ def train(
     Asks for confirmation on a terminal unless --yes. With --wait, follows the job and exits
     0 only if it succeeded.
     """
-    from finetune_kit.catalog.providers import price_table, training_overrides
     from finetune_kit.cost.estimator import CostEstimator
     from finetune_kit.lifecycle import LIFECYCLE_CODES, LifecycleWarning
     from finetune_kit.validation.engine import Validator
@@ -182,16 +181,9 @@ def train(
     method_name: Method | None = None if method is None else method.value
     with errors_as_exit():
         estimator = CostEstimator(
-            prices=price_table(provider.value), validator=Validator(profile=provider.value)
+            provider=provider.value, validator=Validator(profile=provider.value)
         )
-        estimate = estimator.estimate_training(
-            file,
-            model,
-            n_epochs=epochs,
-            method=method_name,
-            lifecycle=provider is Provider.openai,
-            **training_overrides(provider.value, model, method_name),  # type: ignore[arg-type]
-        )
+        estimate = estimator.estimate_training(file, model, n_epochs=epochs, method=method_name)
     text = output_format is OutputFormat.text
     wind_down = [f for f in estimate.findings if f.code in LIFECYCLE_CODES]
     if text:

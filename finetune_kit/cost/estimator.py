@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, cast
 from finetune_kit.catalog.prices import ModelPrice, PriceTable, to_decimal
 from finetune_kit.errors import ConfigError, DataError, UnknownModelError
 from finetune_kit.reading import Line, iter_jsonl, split_ranges
-from finetune_kit.tokens.chat import ChatTokenizer
+from finetune_kit.tokens.chat import ChatTokenizer, OpenAIChatTokenizer
 from finetune_kit.tokens.counting import Tokenizer, encoding_name_for_model
 from finetune_kit.tokens.registry import open_model_info, tokenizer_for_model
 from finetune_kit.validation.engine import (
@@ -214,15 +214,16 @@ class TrainingEstimate(_FindingsView):
         n_skipped: Examples not counted because they have errors.
         billed_tokens_per_epoch: Sum over examples of ``min(tokens, token_limit)``.
         total_tokens_per_epoch: Sum over examples of their full token counts.
-        n_epochs: Epochs priced (given, or the notebook's default).
-        epochs_from_default: True when ``n_epochs`` came from
-            [`default_epochs`][finetune_kit.default_epochs].
+        n_epochs: Epochs priced (given, or the provider's default: OpenAI's notebook rule on
+            OpenAI and Azure, 1 on Together and Fireworks).
+        epochs_from_default: True when ``n_epochs`` is the provider's default.
         training_tokens: ``billed_tokens_per_epoch x n_epochs`` (what OpenAI bills).
         training_cost: ``training_tokens x price_per_1m / 1,000,000`` (``None``: an open model
             with no known price).
         price_per_1m: Training price per 1M tokens (``None``: not known).
         currency: ``USD``.
-        prices_as_of: The date of the price table used.
+        prices_as_of: The date of the price entry used (the table's date when no price is
+            known for the model).
         price_source: Where the price comes from (or that it was overridden).
         token_limit: Per-example token limit (``None`` if unknown: no cap applied).
         n_truncated: Examples over the limit (OpenAI truncates them; they are billed at the cap).
@@ -237,6 +238,8 @@ class TrainingEstimate(_FindingsView):
             ``None`` for OpenAI models.
         chat_format: How the examples were rendered: ``openai`` (tiktoken, the cookbook's
             method), ``harmony`` (gpt-oss) or ``hf`` (a Hugging Face chat template).
+        provider: Whose job was priced (``openai``, ``azure``, ``together``, ``fireworks``).
+        epochs_note: How a default ``n_epochs`` was chosen, in words.
     """
 
     model: str
@@ -263,6 +266,8 @@ class TrainingEstimate(_FindingsView):
     source: str | None = None
     trainable_tokens_per_epoch: int | None = None
     chat_format: str = "openai"
+    provider: str = "openai"
+    epochs_note: str = "default for this size"
 
     def summary(self) -> str:
         """One line: examples, tokens, epochs, cost."""
@@ -303,6 +308,8 @@ class TrainingEstimate(_FindingsView):
             "source": self.source,
             "trainable_tokens_per_epoch": self.trainable_tokens_per_epoch,
             "chat_format": self.chat_format,
+            "provider": self.provider,
+            "epochs_note": self.epochs_note if self.epochs_from_default else None,
         }
 
     def _pairs(self) -> list[tuple[str, object]]:
@@ -313,9 +320,7 @@ class TrainingEstimate(_FindingsView):
             return "—" if v is None else f"{v:,.0f}" if key != "mean" else f"{v:,.1f}"
 
         limit = f"{self.token_limit:,}" if self.token_limit else "unknown (no cap)"
-        epochs = f"{self.n_epochs}" + (
-            " (default for this size)" if self.epochs_from_default else ""
-        )
+        epochs = f"{self.n_epochs}" + (f" ({self.epochs_note})" if self.epochs_from_default else "")
         return [
             (
                 "model",
@@ -381,7 +386,7 @@ class UsageEstimate:
         daily_cost: ``cost_per_request x requests_per_day``.
         period_cost: ``daily_cost x days``.
         currency: ``USD``.
-        prices_as_of: The price table's date (``None`` with explicit prices only).
+        prices_as_of: The date of the model's price entry (``None`` with explicit prices only).
     """
 
     model: str | None
@@ -483,6 +488,20 @@ class _ScanSpec:
     expected_format: Format | None
     file: str | None
     token_limit: int | None
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How one estimate counts and prices: its counter, limit and training price."""
+
+    counter: Tokenizer | _OpenCounter
+    chat: ChatTokenizer | None
+    base: str
+    per_1m: Decimal | None
+    currency: str
+    price_source: str
+    price_as_of: dt.date
+    limit: int | None
 
 
 class _OpenCounter:
@@ -634,8 +653,13 @@ class CostEstimator:
         prices: The price table (default: the bundled one, as of today).
         as_of: Use prices as they were on this date (``YYYY-MM-DD`` or a date).
         validator: The [`Validator`][finetune_kit.Validator] whose rules run during the
-            estimate (default: built-in plus registered and plugin rules). With a process pool
-            it must be picklable unless processes are forked.
+            estimate (default: built-in plus registered and plugin rules, with the provider's
+            profile). With a process pool it must be picklable unless processes are forked.
+        provider: Whose job is priced: ``openai`` (default), ``azure``, ``together`` or
+            ``fireworks``. It chooses the bundled price table (unless ``prices`` is given), the
+            validation profile, the default epochs (OpenAI's rule on OpenAI and Azure, 1 on
+            Together and Fireworks), the training length of open models and DPO prices
+            (Together), and whether OpenAI's wind-down findings apply (OpenAI only).
     """
 
     def __init__(
@@ -644,16 +668,29 @@ class CostEstimator:
         *,
         as_of: dt.date | str | None = None,
         validator: Validator | None = None,
+        provider: str | None = None,
     ) -> None:
-        table = prices if prices is not None else PriceTable.load()
+        from finetune_kit.catalog.providers import price_table, provider_terms
+
+        self.provider = provider or "openai"
+        self.terms = provider_terms(self.provider)
+        table = prices if prices is not None else price_table(self.provider)
         self.prices = table.as_of(as_of) if as_of is not None else table
         # personal-data scanning is for `validate`; pricing skips it (it would halve throughput)
-        self.validator = validator if validator is not None else Validator(pii="off")
+        self.validator = (
+            validator if validator is not None else Validator(pii="off", profile=self.provider)
+        )
 
     def _price(
         self, model: str, method: str | None, training_per_1m: Any, token_limit: int | None
     ) -> ModelPrice:
         price = self.prices.get(model)
+        if method == "dpo" and training_per_1m is None:  # Together prices DPO apart
+            from finetune_kit.catalog.providers import tunable_models
+
+            tunable = tunable_models(self.provider).get(price.model)
+            if tunable is not None and tunable.dpo_per_1m is not None:
+                price = replace(price, training_per_1m=tunable.dpo_per_1m)
         if training_per_1m is not None:
             price = replace(
                 price,
@@ -707,8 +744,9 @@ class CostEstimator:
             data: A JSONL path, a [`Dataset`][finetune_kit.Dataset], or examples (typed or
                 dicts; the line number of a finding is then the row index + 1).
             model: The base model (alias, snapshot or ``ft:`` name to continue from).
-            n_epochs: Epochs to price; default: the notebook's heuristic
-                ([`default_epochs`][finetune_kit.default_epochs]).
+            n_epochs: Epochs to price; default: the provider's (OpenAI and Azure: the
+                notebook's heuristic, [`default_epochs`][finetune_kit.default_epochs]; Together
+                and Fireworks: 1).
             method: ``supervised`` or ``dpo``; examples in the other format are errors.
                 ``None`` accepts the format of the first example.
             jobs: Worker processes for big files (default: one per core; 1 = no pool).
@@ -741,36 +779,108 @@ class CostEstimator:
             raise ConfigError(f"jobs must be at least 1, not {jobs}")
         if token_limit is not None and token_limit < 1:
             raise ConfigError(f"token_limit must be at least 1, not {token_limit}")
-        chat = _chat_tokenizer(model, tokenizer, token_limit)
-        counter: Tokenizer | _OpenCounter
-        if chat is None:
-            price = self._price(model, method, training_per_1m, token_limit)
-            limit = price.example_token_limit
-            counter = Tokenizer(
-                encoding_name_for_model(price.model), model=model, example_limit=limit
-            )
-            base, per_1m, currency, price_source = (
-                price.model,
-                price.training_per_1m,
-                price.currency,
-                price.source,
-            )
-        else:
-            base, per_1m, currency, price_source = self._open_price(model, method, training_per_1m)
-            limit = chat.max_length
-            counter = _OpenCounter(chat)
-
         source: str | None = None
         if isinstance(data, str | os.PathLike):
             source = str(data)
-            result = self._scan_file(Path(data), model, method, counter, jobs, progress)
-        else:
-            spec = _ScanSpec(model, method, None, None, limit)
-            result = _scan(
-                self.validator, _object_lines(data), counter, spec, track_duplicates=False
-            )
-        findings = [*result.findings, *self.validator.finish(result.state)]
+            plan = self._plan(model, method, training_per_1m, token_limit, tokenizer)
+            result = self._scan_file(Path(data), model, method, plan.counter, jobs, progress)
+            return self._priced(plan, result, model, method, n_epochs, today, lifecycle, source)
+        return self._estimate_lines(
+            _object_lines(data),
+            model,
+            n_epochs=n_epochs,
+            method=method,
+            training_per_1m=training_per_1m,
+            token_limit=token_limit,
+            today=today,
+            lifecycle=lifecycle,
+            tokenizer=tokenizer,
+        )
 
+    def _estimate_lines(
+        self,
+        lines: Iterable[Line],
+        model: str,
+        *,
+        n_epochs: int | None = None,
+        method: Method | None = "supervised",
+        training_per_1m: Decimal | float | str | None = None,
+        token_limit: int | None = None,
+        today: dt.date | None = None,
+        lifecycle: bool = True,
+        tokenizer: str | os.PathLike[str] | ChatTokenizer | None = None,
+        source: str | None = None,
+        trainable: bool = False,
+    ) -> TrainingEstimate:
+        """Estimate from lines already read (``source``: the file they came from, if any).
+
+        What ``estimate_training`` does for a small file, on lines read once: ``compare``
+        reads a file once and prices it for many models this way. ``trainable`` also counts
+        the trainable tokens of OpenAI models (a second count of each example, so the plain
+        estimate leaves it out).
+        """
+        plan = self._plan(model, method, training_per_1m, token_limit, tokenizer, trainable)
+        spec = _ScanSpec(model, method, None, source, plan.limit)
+        result = _scan(self.validator, lines, plan.counter, spec, track_duplicates=False)
+        return self._priced(plan, result, model, method, n_epochs, today, lifecycle, source)
+
+    def _plan(
+        self,
+        model: str,
+        method: Method | None,
+        training_per_1m: Decimal | float | str | None,
+        token_limit: int | None,
+        tokenizer: str | os.PathLike[str] | ChatTokenizer | None,
+        trainable: bool = False,
+    ) -> _Plan:
+        """The counter, limit and training price of ``model`` on this estimator's provider."""
+        from finetune_kit.catalog.providers import training_limit
+
+        if token_limit is None and not isinstance(tokenizer, ChatTokenizer):
+            # Together and Fireworks train at their own length, shorter than the context
+            token_limit = training_limit(self.provider, model, method)
+        chat = _chat_tokenizer(model, tokenizer, token_limit)
+        if chat is None:
+            price = self._price(model, method, training_per_1m, token_limit)
+            limit = price.example_token_limit
+            counter: Tokenizer | _OpenCounter = (
+                _OpenCounter(OpenAIChatTokenizer(price.model, max_length=limit))
+                if trainable  # its billed count is Tokenizer.count_raw's
+                else Tokenizer(
+                    encoding_name_for_model(price.model), model=model, example_limit=limit
+                )
+            )
+            return _Plan(
+                counter=counter,
+                chat=None,
+                base=price.model,
+                per_1m=price.training_per_1m,
+                currency=price.currency,
+                price_source=price.source,
+                price_as_of=price.as_of,
+                limit=price.example_token_limit,
+            )
+        base, per_1m, currency, price_source, as_of = self._open_price(
+            model, method, training_per_1m
+        )
+        return _Plan(
+            _OpenCounter(chat), chat, base, per_1m, currency, price_source, as_of, chat.max_length
+        )
+
+    def _priced(
+        self,
+        plan: _Plan,
+        result: _ScanResult,
+        model: str,
+        method: Method | None,
+        n_epochs: int | None,
+        today: dt.date | None,
+        lifecycle: bool,
+        source: str | None,
+    ) -> TrainingEstimate:
+        """The estimate of a scanned file: billed tokens x epochs x price."""
+        findings = [*result.findings, *self.validator.finish(result.state)]
+        limit = plan.limit
         counts = result.counts
         n = len(counts)
         total = sum(counts)
@@ -779,16 +889,18 @@ class CostEstimator:
         else:
             billed = sum(c if c <= limit else limit for c in counts)
             n_truncated = sum(1 for c in counts if c > limit)
-        epochs = n_epochs if n_epochs is not None else default_epochs(n)
+        epochs = n_epochs if n_epochs is not None else self.terms.default_epochs(n, default_epochs)
         training_tokens = billed * epochs
+        per_1m = plan.per_1m
         cost = Decimal(training_tokens) * per_1m / _MILLION if per_1m is not None else None
-        if lifecycle and chat is None:
+        # OpenAI's wind-down dates concern OpenAI's own jobs only (not Azure, Together, ...)
+        if lifecycle and plan.chat is None and self.terms.lifecycle == "openai":
             from finetune_kit.lifecycle import lifecycle_findings
 
             findings.extend(lifecycle_findings(model, today=today or self.prices.date))
         return TrainingEstimate(
             model=model,
-            base_model=base,
+            base_model=plan.base,
             method=method if method is not None else _method_of(result.state),
             n_examples=n,
             n_skipped=result.state.n_examples - n,
@@ -799,9 +911,9 @@ class CostEstimator:
             training_tokens=training_tokens,
             training_cost=cost,
             price_per_1m=per_1m,
-            currency=currency,
-            prices_as_of=self.prices.date,
-            price_source=price_source,
+            currency=plan.currency,
+            prices_as_of=plan.price_as_of,
+            price_source=plan.price_source,
             token_limit=limit,
             n_truncated=n_truncated,
             token_stats=_token_stats(counts),
@@ -812,20 +924,31 @@ class CostEstimator:
             trainable_tokens_per_epoch=(
                 sum(result.trainable) if result.trainable is not None else None
             ),
-            chat_format=chat.chat_format if chat is not None else "openai",
+            chat_format=plan.chat.chat_format if plan.chat is not None else "openai",
+            provider=self.provider,
+            epochs_note=self.terms.epochs_note,
         )
 
     def _open_price(
         self, model: str, method: Method | None, training_per_1m: Any
-    ) -> tuple[str, Decimal | None, str, str]:
-        """Base name, training price per 1M, currency and price source of an open model."""
+    ) -> tuple[str, Decimal | None, str, str, dt.date]:
+        """Base name, training price per 1M, currency, price source and its date (open model).
+
+        Without a price entry the date is the table's.
+        """
         info = open_model_info(model)
         base = info.model if info is not None else model
         try:
             price = self._price(model, method, training_per_1m, None)
         except UnknownModelError:
             if training_per_1m is not None:
-                return base, to_decimal(training_per_1m), self.prices.currency, "given by the user"
+                return (
+                    base,
+                    to_decimal(training_per_1m),
+                    self.prices.currency,
+                    "given by the user",
+                    self.prices.date,
+                )
             return (
                 base,
                 None,
@@ -834,8 +957,9 @@ class CostEstimator:
                     f"no training price for {base} in the price table: pass training_per_1m "
                     "(CLI: --price-per-1m)"
                 ),
+                self.prices.date,
             )
-        return price.model, price.training_per_1m, price.currency, price.source
+        return price.model, price.training_per_1m, price.currency, price.source, price.as_of
 
     def estimate_usage(
         self,
@@ -927,7 +1051,7 @@ class CostEstimator:
             daily_cost=_normal(daily),
             period_cost=_normal(daily * days),
             currency=price.currency if price else self.prices.currency,
-            prices_as_of=self.prices.date if price else None,
+            prices_as_of=price.as_of if price else None,
         )
 
     def _scan_file(

@@ -348,6 +348,10 @@ def _plugin_rules() -> list[Rule]:
     return _PLUGINS
 
 
+_ENCODING_CODES = frozenset({"bom", "bom_missing"})
+"""Findings about the file's encoding: they do not keep an example from being counted."""
+
+
 def _finding(
     code: str, message: str, line: int | None, *, field: str | None = None, hint: str | None = None
 ) -> Finding:
@@ -768,7 +772,11 @@ class Validator:
                 for path, text_ in turn_order_problems(msgs, where):
                     found.append(_finding("turns_not_alternating", text_, n, field=path))
             forget_messages()
-            structurally_ok = not any(f.severity is Severity.ERROR for f in found)
+            # a missing or stray byte-order mark is about the file's bytes, not the example:
+            # the example is still counted (and priced), the file is still refused
+            structurally_ok = not any(
+                f.severity is Severity.ERROR and f.code not in _ENCODING_CODES for f in found
+            )
             tokens: int | None = None
             if structurally_ok:
                 if typed_rules[fmt]:
@@ -854,16 +862,11 @@ class Validator:
             lines = _lines_from_objects(source)
         counter: TokenCounter | None = None
         if model is not None and (tokenizer is not None or _is_open_model(model)):
-            from finetune_kit.catalog.providers import training_overrides, tunable_models
+            from finetune_kit.catalog.providers import training_limit
             from finetune_kit.tokens.registry import tokenizer_for_model
 
             if token_limit is None:  # the provider's training length for the model, if known
-                source_name = self.profile.limits_from
-                limit = training_overrides(source_name, model, method).get("token_limit")
-                tunable = tunable_models(source_name).get(model)
-                if limit is None and tunable is not None:
-                    limit = tunable.context_sft
-                token_limit = int(limit) if limit is not None else None
+                token_limit = training_limit(self.profile.limits_from, model, method)
             chat = tokenizer_for_model(
                 model,
                 tokenizer=os.fspath(tokenizer) if tokenizer is not None else None,

@@ -43,3 +43,32 @@ def test_openai_and_azure_share_the_bundled_table() -> None:
     assert tunable_models("openai") == {}
     with pytest.raises(ConfigError, match="no bundled prices"):
         price_table("mistral")
+
+
+def test_provider_terms_carry_epochs_hosting_and_azures_dates() -> None:
+    from finetune_kit.catalog.providers import provider_terms
+
+    azure = provider_terms("azure")
+    assert azure.hosting.per_hour == Decimal("1.70") and str(azure.hosting.as_of) == "2026-09-21"
+    assert "learn.microsoft.com" in azure.hosting.source.url
+    dates = azure.models["gpt-4.1-mini-2025-04-14"]
+    assert (str(dates.training_available_until), str(dates.deployment_retires)) == (
+        "2027-04-14",
+        "2027-10-14",
+    )
+    assert provider_terms("together").default_epochs(500, lambda n: 99) == 1
+    assert provider_terms("openai").default_epochs(500, lambda n: 99) == 99
+    assert provider_terms("together").hosting.per_hour is None
+    assert "epochs" in provider_terms("fireworks").unconfirmed
+    with pytest.raises(ConfigError, match="unknown provider"):
+        provider_terms("mistral")
+
+
+def test_bundled_data_cites_public_sources_not_project_notes() -> None:
+    from importlib import resources
+
+    folder = resources.files("finetune_kit").joinpath("data")
+    for name in ("prices.json", "together.json", "fireworks.json", "models.json", "terms.json"):
+        text = folder.joinpath(name).read_text("utf-8")
+        for private in ("FACTS.md", "../shared", "DESIGN.md"):
+            assert private not in text, (name, private)

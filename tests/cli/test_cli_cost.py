@@ -1,27 +1,18 @@
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 import finetune_kit.cli.cost  # noqa: F401  (registers the commands)
-from conftest import WriteLines, good_example
+from conftest import WriteLines, good_example, run_json
 from finetune_kit.cli._common import app
 from finetune_kit.lifecycle import LIFECYCLE_CODES
 
 runner = CliRunner()
 
 FINDING_KEYS = {"line", "code", "severity", "message", "hint", "field"}
-
-
-def run_json(*args: str, code: int = 0) -> dict[str, Any]:
-    result = runner.invoke(app, [*args, "--format", "json"])
-    assert result.exit_code == code, result.output
-    data: dict[str, Any] = json.loads(result.stdout)
-    return data
 
 
 def test_estimate_json_contract(write_lines: WriteLines) -> None:
@@ -80,7 +71,7 @@ def test_estimate_price_override_and_history(write_lines: WriteLines) -> None:
     assert (old["base_model"], old["token_limit"], old["prices_as_of"]) == (
         "gpt-3.5-turbo-0613",
         4096,
-        "2023-09-01",
+        "2023-08-22",  # the price entry in force on 2023-09-01
     )
 
 

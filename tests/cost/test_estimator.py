@@ -512,3 +512,77 @@ def test_validate_counts_open_models_in_their_own_tokens(write_lines: WriteLines
     path = write_lines(examples)
     report = validate(path, model="openai/gpt-oss-20b", token_limit=200)
     assert [f.line for f in report.findings if f.code == "example_too_long"] == [6]
+
+
+# -- the provider's own terms (CostEstimator(provider=...)) ------------------------------------
+
+
+def test_prices_as_of_is_the_date_of_the_price_entry_used(write_lines: WriteLines) -> None:
+    path = write_lines([good_example(i) for i in range(10)])
+    now = CostEstimator().estimate_training(path, "gpt-4.1-mini", lifecycle=False)
+    assert str(now.prices_as_of) == "2025-04-14"  # not today
+    then = CostEstimator(as_of="2023-09-01").estimate_training(
+        path, "gpt-3.5-turbo", lifecycle=False
+    )
+    assert str(then.prices_as_of) == "2023-08-22"
+    usage = CostEstimator().estimate_usage(10, 10, 1, model="gpt-4o-mini")
+    assert str(usage.prices_as_of) == "2024-10-01"
+    together = CostEstimator(provider="together").estimate_training(path, "openai/gpt-oss-20b")
+    assert str(together.prices_as_of) == "2026-09-11"
+
+
+@pytest.mark.parametrize(
+    ("provider", "model", "epochs", "note"),
+    [
+        ("openai", "gpt-4o-mini", 10, "default for this size"),  # OpenAI's rule for 10 examples
+        ("azure", "gpt-4o-mini", 10, "default for this size"),
+        ("together", "openai/gpt-oss-20b", 1, "Together AI's default"),
+        ("fireworks", "accounts/fireworks/models/gpt-oss-20b", 1, "Fireworks AI's default"),
+    ],
+)
+def test_default_epochs_are_the_providers_own(
+    write_lines: WriteLines, provider: str, model: str, epochs: int, note: str
+) -> None:
+    path = write_lines([good_example(i) for i in range(10)])
+    est = CostEstimator(provider=provider).estimate_training(path, model, method=None)
+    assert (est.n_epochs, est.epochs_from_default, est.epochs_note) == (epochs, True, note)
+    assert est.training_tokens == est.billed_tokens_per_epoch * epochs
+    assert est.provider == provider and est.to_dict()["epochs_note"] == note
+    given = CostEstimator(provider=provider).estimate_training(path, model, n_epochs=2)
+    assert given.n_epochs == 2 and given.to_dict()["epochs_note"] is None
+
+
+def test_open_models_are_cut_at_the_providers_training_length(write_lines: WriteLines) -> None:
+    path = write_lines([good_example(i) for i in range(10)])
+    together = CostEstimator(provider="together")
+    assert together.estimate_training(path, "openai/gpt-oss-20b").token_limit == 16_384
+    dpo = together.estimate_training(path, "openai/gpt-oss-20b", method="dpo")
+    assert (dpo.token_limit, dpo.price_per_1m) == (8192, Decimal("1.00"))
+    fireworks = CostEstimator(provider="fireworks")
+    est = fireworks.estimate_training(path, "accounts/fireworks/models/gpt-oss-20b")
+    assert est.token_limit == 32_768
+    # without a provider's length the model's own context applies
+    assert CostEstimator().estimate_training(path, "openai/gpt-oss-20b").token_limit == 131_072
+
+
+def test_openai_wind_down_findings_only_for_openai_jobs(write_lines: WriteLines) -> None:
+    from finetune_kit.lifecycle import LIFECYCLE_CODES
+
+    path = write_lines([good_example(i) for i in range(10)])
+    openai = CostEstimator(as_of="2026-12-02").estimate_training(path, "gpt-4o-mini")
+    assert {f.code for f in openai.findings} & LIFECYCLE_CODES
+    azure = CostEstimator(provider="azure", as_of="2026-12-02").estimate_training(
+        path, "gpt-4o-mini"
+    )
+    assert not {f.code for f in azure.findings} & LIFECYCLE_CODES
+
+
+def test_a_missing_bom_on_azure_refuses_the_file_but_counts_every_example(
+    write_lines: WriteLines,
+) -> None:
+    path = write_lines([good_example(i) for i in range(10)])
+    openai = CostEstimator().estimate_training(path, "gpt-4o-mini", lifecycle=False)
+    azure = CostEstimator(provider="azure").estimate_training(path, "gpt-4o-mini")
+    assert [f.code for f in azure.errors] == ["bom_missing"]
+    assert (azure.n_examples, azure.n_skipped) == (10, 0)
+    assert azure.billed_tokens_per_epoch == openai.billed_tokens_per_epoch
