@@ -478,11 +478,26 @@ class _ScanResult:
 class _ScanSpec:
     """Everything a worker needs besides the tokenizer and the validator."""
 
-    model: str
+    model: str | None
     method: Method | None
     expected_format: Format | None
     file: str | None
     token_limit: int | None
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """What an estimate settles before scanning: the counter, the limit and the price."""
+
+    model: str
+    method: Method | None
+    counter: Tokenizer | _OpenCounter
+    chat: ChatTokenizer | None  # open models: their chat tokenizer; None: tiktoken counts
+    limit: int | None
+    base: str
+    per_1m: Decimal | None
+    currency: str
+    price_source: str
 
 
 class _OpenCounter:
@@ -510,11 +525,19 @@ class _OpenCounter:
 def _scan(
     validator: Validator,
     lines: Iterable[Line],
-    tokenizer: Tokenizer | _OpenCounter,
+    tokenizer: Tokenizer | _OpenCounter | ChatTokenizer | None,
     spec: _ScanSpec,
     *,
     track_duplicates: bool,
+    at_file_start: bool = True,
 ) -> _ScanResult:
+    """Scan one stream of lines (a file, a byte range, a partition) into a mergeable result.
+
+    ``tokenizer`` counts each valid example (``None``: no counting, as ``validate`` without a
+    model); ``track_duplicates`` keeps the digests `_merge` needs to name a duplicate's first
+    line across ranges; ``at_file_start`` is False for a range that starts after the file's
+    first line.
+    """
     state = _FileState()
     findings: list[Finding] = []
     counts: array[int] = array("I")
@@ -526,9 +549,10 @@ def _scan(
         method=spec.method,
         expected_format=spec.expected_format,
         file=spec.file,
-        counter=tokenizer.count_raw,
+        counter=tokenizer.count_raw if tokenizer is not None else None,
         token_limit=spec.token_limit,
         state=state,
+        at_file_start=at_file_start,
     ):
         if result.tokens is not None:
             append(result.tokens)
@@ -560,6 +584,7 @@ def _scan_range(path: str, start: int, end: int, spec: _ScanSpec) -> _ScanResult
         cast("Tokenizer | _OpenCounter", _WORKER["tokenizer"]),
         spec,
         track_duplicates=True,
+        at_file_start=start == 0,
     )
 
 
@@ -573,9 +598,9 @@ def _tracked(lines: Iterable[Line], total: int, progress: ProgressCallback) -> I
     progress(total, total)
 
 
-def _first_format(path: str) -> Format | None:
-    """The format of the file's first example (what a single pass would settle on)."""
-    for line in iter_jsonl(path):
+def _first_format(path: str | Iterable[Line]) -> Format | None:
+    """The format of the first example of a file or lines (what a single pass settles on)."""
+    for line in iter_jsonl(path) if isinstance(path, str) else path:
         if isinstance(line.value, dict):
             fmt = detect_format(line.value)
             if fmt != "completion":
@@ -735,6 +760,29 @@ class CostEstimator:
             DataError: The file cannot be read.
             TokenizerUnavailable: The model's tokenizer cannot be loaded.
         """
+        prep = self._prepare(model, method, n_epochs, jobs, token_limit, training_per_1m, tokenizer)
+        source: str | None = None
+        if isinstance(data, str | os.PathLike):
+            source = str(data)
+            result = self._scan_file(Path(data), model, method, prep.counter, jobs, progress)
+        else:
+            spec = _ScanSpec(model, method, None, None, prep.limit)
+            result = _scan(
+                self.validator, _object_lines(data), prep.counter, spec, track_duplicates=False
+            )
+        return self._priced(result, prep, n_epochs, source, today=today, lifecycle=lifecycle)
+
+    def _prepare(
+        self,
+        model: str,
+        method: Method | None,
+        n_epochs: int | None,
+        jobs: int | None,
+        token_limit: int | None,
+        training_per_1m: Decimal | float | str | None,
+        tokenizer: str | os.PathLike[str] | ChatTokenizer | None,
+    ) -> _Prepared:
+        """Check the arguments, pick the counter and the price (everything before the scan)."""
         if n_epochs is not None and not 1 <= n_epochs <= 50:
             raise ConfigError(f"n_epochs must be between 1 and 50, not {n_epochs}")
         if jobs is not None and jobs < 1:
@@ -742,33 +790,49 @@ class CostEstimator:
         if token_limit is not None and token_limit < 1:
             raise ConfigError(f"token_limit must be at least 1, not {token_limit}")
         chat = _chat_tokenizer(model, tokenizer, token_limit)
-        counter: Tokenizer | _OpenCounter
         if chat is None:
             price = self._price(model, method, training_per_1m, token_limit)
-            limit = price.example_token_limit
             counter = Tokenizer(
-                encoding_name_for_model(price.model), model=model, example_limit=limit
+                encoding_name_for_model(price.model),
+                model=model,
+                example_limit=price.example_token_limit,
             )
-            base, per_1m, currency, price_source = (
+            return _Prepared(
+                model,
+                method,
+                counter,
+                None,
+                price.example_token_limit,
                 price.model,
                 price.training_per_1m,
                 price.currency,
                 price.source,
             )
-        else:
-            base, per_1m, currency, price_source = self._open_price(model, method, training_per_1m)
-            limit = chat.max_length
-            counter = _OpenCounter(chat)
+        base, per_1m, currency, price_source = self._open_price(model, method, training_per_1m)
+        return _Prepared(
+            model,
+            method,
+            _OpenCounter(chat),
+            chat,
+            chat.max_length,
+            base,
+            per_1m,
+            currency,
+            price_source,
+        )
 
-        source: str | None = None
-        if isinstance(data, str | os.PathLike):
-            source = str(data)
-            result = self._scan_file(Path(data), model, method, counter, jobs, progress)
-        else:
-            spec = _ScanSpec(model, method, None, None, limit)
-            result = _scan(
-                self.validator, _object_lines(data), counter, spec, track_duplicates=False
-            )
+    def _priced(
+        self,
+        result: _ScanResult,
+        prep: _Prepared,
+        n_epochs: int | None,
+        source: str | None,
+        *,
+        today: dt.date | None,
+        lifecycle: bool,
+    ) -> TrainingEstimate:
+        """Price a finished scan (of a file, examples, or merged ranges or partitions)."""
+        model, method, chat, limit = prep.model, prep.method, prep.chat, prep.limit
         findings = [*result.findings, *self.validator.finish(result.state)]
 
         counts = result.counts
@@ -781,6 +845,7 @@ class CostEstimator:
             n_truncated = sum(1 for c in counts if c > limit)
         epochs = n_epochs if n_epochs is not None else default_epochs(n)
         training_tokens = billed * epochs
+        per_1m = prep.per_1m
         cost = Decimal(training_tokens) * per_1m / _MILLION if per_1m is not None else None
         if lifecycle and chat is None:
             from finetune_kit.lifecycle import lifecycle_findings
@@ -788,7 +853,7 @@ class CostEstimator:
             findings.extend(lifecycle_findings(model, today=today or self.prices.date))
         return TrainingEstimate(
             model=model,
-            base_model=base,
+            base_model=prep.base,
             method=method if method is not None else _method_of(result.state),
             n_examples=n,
             n_skipped=result.state.n_examples - n,
@@ -799,9 +864,9 @@ class CostEstimator:
             training_tokens=training_tokens,
             training_cost=cost,
             price_per_1m=per_1m,
-            currency=currency,
+            currency=prep.currency,
             prices_as_of=self.prices.date,
-            price_source=price_source,
+            price_source=prep.price_source,
             token_limit=limit,
             n_truncated=n_truncated,
             token_stats=_token_stats(counts),
