@@ -1,0 +1,505 @@
+"""Validate, count, redact and deduplicate on a Dask cluster, with one machine's results.
+
+Each function reads its input in partitions (JSONL blocks of whole lines through Dask's own
+reader, so any fsspec URL such as ``s3://`` or ``gs://`` works; Parquet files with a
+``messages`` column; or a ``dask.bag`` / ``dask.dataframe``), runs the library's own
+per-record code on every partition on the workers, and merges the partitions' states in order
+exactly as the one-machine byte-range pass merges its ranges. The reports are the
+one-machine types, finding for finding: same codes, severities and line numbers, same token
+totals, duplicates that span partitions named with their first line.
+
+Several files are one dataset, in the order given (globs and directories sorted): lines are
+numbered through them as if the files were one after the other, and ``stats["files"]`` says
+where each file starts. A file's own first line keeps the byte-order-mark rules of line 1.
+
+Which cluster: ``client=`` (a ``distributed.Client``), else ``scheduler=`` (an address), else
+the default client of the process, else a ``LocalCluster`` sized to the machine that starts
+and stops with the call.
+
+Examples:
+    >>> from finetune_kit.engines import dask as on_dask
+    >>> report = on_dask.validate("train.jsonl")  # doctest: +SKIP
+    >>> estimate = on_dask.estimate("s3://bucket/logs/*.jsonl", "gpt-4o-mini")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal
+from typing import IO, TYPE_CHECKING, Any
+
+from finetune_kit.cost.estimator import (
+    CostEstimator,
+    TrainingEstimate,
+    _first_format,
+    _merge,
+    _OpenCounter,
+    _scan,
+    _ScanResult,
+    _ScanSpec,
+)
+from finetune_kit.dedupe.core import _config, _report
+from finetune_kit.dedupe.core import _scan as _dedupe_scan
+from finetune_kit.dedupe.report import DedupeReport
+from finetune_kit.dedupe.signature import KeepPolicy, NearConfig
+from finetune_kit.engines._cluster import client_for, in_order, part_args, write_out
+from finetune_kit.engines._inputs import (
+    DEFAULT_BLOCKSIZE,
+    Part,
+    Source,
+    jsonl_bytes,
+    lines_of,
+    require_dask,
+    source_of,
+)
+from finetune_kit.errors import ConfigError
+from finetune_kit.privacy.redaction import RedactionReport, Redactor, _add_part, _redact_to
+from finetune_kit.reading import _block_parts
+from finetune_kit.validation.engine import Method, ValidationReport, Validator
+from finetune_kit.validation.profiles import ValidationProfile
+
+if TYPE_CHECKING:
+    from finetune_kit.tokens.chat import ChatTokenizer
+
+__all__ = ["DEFAULT_BLOCKSIZE", "dedupe", "estimate", "redact", "validate"]
+
+_SUB_BLOCK = 1 << 20  # bytes of a partition redacted at a time, as the one-machine reader does
+
+
+# -- worker tasks (module-level: workers import them) ---------------------------------------------
+
+
+@functools.lru_cache(maxsize=8)
+def _validation_counter(
+    profile: ValidationProfile,
+    model: str,
+    method: Method | None,
+    token_limit: int | None,
+    tokenizer: str | None,
+) -> Any:
+    """The counter ``validate`` uses for ``model``, built once per worker process."""
+    counter, _ = Validator(builtin=False, plugins=False, profile=profile)._counter(
+        model, method, token_limit, tokenizer
+    )
+    return counter
+
+
+@functools.lru_cache(maxsize=8)
+def _tiktoken_counter(encoding: str, model: str, limit: int | None) -> Any:
+    from finetune_kit.tokens.counting import Tokenizer
+
+    return Tokenizer(encoding, model=model, example_limit=limit, fast=True)
+
+
+def _counter_of(recipe: tuple[Any, ...] | None) -> Any:
+    """A worker's counter from the recipe the driver shipped (tokenizers do not pickle)."""
+    if recipe is None:
+        return None
+    kind, *args = recipe
+    if kind == "validate":
+        return _validation_counter(*args)
+    if kind == "tiktoken":
+        return _tiktoken_counter(*args)
+    return _OpenCounter(args[0])  # keeps per-partition trainable counts: a fresh one each time
+
+
+def _scan_part(
+    payload: Any,
+    part: Part,
+    validator: Validator,
+    spec: _ScanSpec,
+    recipe: tuple[Any, ...] | None,
+) -> _ScanResult:
+    """Worker: validate (and count) one partition, lines numbered from 1."""
+    spec = dataclasses.replace(spec, file=part.file if part.file is not None else spec.file)
+    return _scan(
+        validator,
+        lines_of(payload, part),
+        _counter_of(recipe),
+        spec,
+        track_duplicates=True,
+        at_file_start=part.first,
+    )
+
+
+def _format_part(payload: Any, part: Part) -> Any:
+    """Worker: the format of a partition's first example (``None`` when it has none)."""
+    return _first_format(lines_of(payload, part))
+
+
+def _sub_blocks(data: bytes) -> Iterator[tuple[bytes, list[bytes]]]:
+    """A partition's bytes in blocks of about 1 MiB of whole lines (see `_iter_blocks`)."""
+    start, size = 0, len(data)
+    while start < size:
+        cut = data.find(b"\n", min(start + _SUB_BLOCK, size) - 1)
+        end = size if cut < 0 else cut + 1
+        block = data[start:end]
+        yield block, _block_parts(block)
+        start = end
+
+
+def _redact_work(
+    out: IO[bytes], payload: Any, part: Part, args: tuple[Any, ...], max_findings: int
+) -> tuple[RedactionReport, list[tuple[Any, ...]]]:
+    """Worker: redact one partition into ``out``."""
+    data = jsonl_bytes(payload, part)
+    partial, found = _redact_to(_sub_blocks(data), out, args, max_findings)
+    partial.bytes_read = len(data)
+    return partial, found
+
+
+def _dedupe_part(payload: Any, part: Part, config: NearConfig | None) -> Any:
+    """Worker: the duplicate-search state of one partition."""
+    return _dedupe_scan(lines_of(payload, part), config)
+
+
+def _kept_work(out: IO[bytes], payload: Any, part: Part, dropped: frozenset[int]) -> int:
+    """Worker: write a partition's lines except the dropped copies; returns lines written."""
+    from finetune_kit.reading import _block_lines
+
+    written = 0
+    for number, body in enumerate(_block_lines(jsonl_bytes(payload, part)), 1):
+        if number not in dropped:
+            out.write(body + b"\n")
+            written += 1
+    return written
+
+
+def _task(func: Any, *args: Any) -> Any:
+    from dask.delayed import delayed
+
+    return delayed(func, pure=False)(*args)
+
+
+# -- the driver ---------------------------------------------------------------------------------
+
+
+def _expected_format(client: Any, src: Source, method: Method | None) -> Any:
+    """The format a single pass would settle on: the method's, else the first example's."""
+    if method is not None:
+        return None  # the scan takes it from the method
+    for payload, part in zip(src.payloads, src.parts, strict=True):
+        fmt = client.compute(_task(_format_part, payload, part)).result()
+        if fmt is not None:
+            return fmt
+    return None
+
+
+def _scan_all(
+    client: Any,
+    src: Source,
+    validator: Validator,
+    spec: _ScanSpec,
+    recipe: tuple[Any, ...] | None,
+    progress: bool,
+) -> tuple[_ScanResult, list[int]]:
+    """Scan every partition on the cluster; the merged result and each partition's lines."""
+    tasks = [
+        _task(_scan_part, payload, part, validator, spec, recipe)
+        for payload, part in zip(src.payloads, src.parts, strict=True)
+    ]
+    lines: list[int] = []
+
+    def results() -> Iterator[_ScanResult]:
+        for res in in_order(client, tasks, progress):
+            lines.append(res.state.n_lines)
+            yield res
+
+    return _merge(results()), lines
+
+
+def _files_stats(src: Source, lines: Sequence[int]) -> list[dict[str, Any]]:
+    """Where each file of a many-file input starts in the line numbering, and its lines."""
+    out: list[dict[str, Any]] = []
+    first = 1
+    for part, n in zip(src.parts, lines, strict=True):
+        if part.first or not out:
+            out.append({"file": part.file, "first_line": first, "n_lines": 0})
+        out[-1]["n_lines"] += n
+        first += n
+    return out
+
+
+def _with_files(stats: dict[str, Any], src: Source, lines: Sequence[int]) -> dict[str, Any]:
+    if len(src.files) > 1:
+        return {**stats, "files": _files_stats(src, lines)}
+    return stats
+
+
+def validate(
+    source: Any,
+    *,
+    model: str | None = None,
+    method: Method | None = None,
+    token_limit: int | None = None,
+    tokenizer: str | os.PathLike[str] | None = None,
+    validator: Validator | None = None,
+    client: Any = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    blocksize: int | str | None = DEFAULT_BLOCKSIZE,
+    progress: bool = False,
+) -> ValidationReport:
+    """Validate on a Dask cluster: the report [`validate`][finetune_kit.validate] gives.
+
+    Args:
+        source: JSONL or Parquet paths, globs, directories or fsspec URLs (one or a list), a
+            ``dask.bag`` of examples or JSONL strings, or a ``dask.dataframe`` whose columns
+            are the examples' keys (``messages``, ...).
+        model: The base model; enables the per-example token-limit check.
+        method: ``supervised`` or ``dpo``.
+        token_limit: Override the per-example token limit.
+        tokenizer: A Hugging Face tokenizer for ``model`` (folder, file or hub id).
+        validator: The [`Validator`][finetune_kit.Validator] (default: built-in, registered
+            and plugin rules); it is pickled to the workers.
+        client: A ``distributed.Client`` to run on.
+        scheduler: The address of a running scheduler, when no client is given.
+        workers: Workers of the local cluster started when there is neither.
+        blocksize: Bytes of JSONL per partition (``None``: a partition per file).
+        progress: Show Dask's progress bar while the partitions run.
+
+    Returns:
+        The [`ValidationReport`][finetune_kit.ValidationReport]; with several files its
+        ``stats["files"]`` lists each file's first line and line count.
+
+    Raises:
+        ConfigError: Dask is missing, the scheduler cannot be reached, or a bad argument.
+        DataError: A file does not exist or cannot be read.
+    """
+    require_dask()
+    v = validator if validator is not None else Validator()
+    tok = os.fspath(tokenizer) if tokenizer is not None else None
+    _, limit = v._counter(model, method, token_limit, tok)  # bad models fail here, not on workers
+    recipe = None if model is None else ("validate", v.profile, model, method, token_limit, tok)
+    src = source_of(source, blocksize)
+    with client_for(client, scheduler, workers) as c:
+        spec = _ScanSpec(model, method, _expected_format(c, src, method), src.label, limit)
+        merged, lines = _scan_all(c, src, v, spec, recipe, progress)
+    findings = v._size_findings(src.size) if src.size is not None else []
+    findings += [*merged.findings, *v.finish(merged.state)]
+    stats = _with_files(merged.state.stats(), src, lines)
+    return ValidationReport(findings=findings, stats=stats, source=src.label)
+
+
+def estimate(
+    source: Any,
+    model: str,
+    n_epochs: int | None = None,
+    method: Method | None = "supervised",
+    *,
+    estimator: CostEstimator | None = None,
+    training_per_1m: Decimal | float | str | None = None,
+    token_limit: int | None = None,
+    today: Any = None,
+    lifecycle: bool = True,
+    tokenizer: str | os.PathLike[str] | ChatTokenizer | None = None,
+    client: Any = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    blocksize: int | str | None = DEFAULT_BLOCKSIZE,
+    progress: bool = False,
+) -> TrainingEstimate:
+    """Validate, count and price on a Dask cluster: what ``estimate_training`` gives.
+
+    Args:
+        source: What to read (see [`validate`][finetune_kit.engines.dask.validate]).
+        model: The base model.
+        n_epochs: Epochs to price (default: OpenAI's rule by size).
+        method: ``supervised`` or ``dpo``; ``None`` accepts the first example's format.
+        estimator: The [`CostEstimator`][finetune_kit.CostEstimator] (prices, validator).
+        training_per_1m: Override the training price (USD per 1M tokens).
+        token_limit: Override the per-example token limit.
+        today: The day wind-down dates are judged on.
+        lifecycle: Add the lifecycle findings.
+        tokenizer: A Hugging Face tokenizer or a ready chat tokenizer for ``model``.
+        client: A ``distributed.Client`` to run on.
+        scheduler: The address of a running scheduler, when no client is given.
+        workers: Workers of the local cluster started when there is neither.
+        blocksize: Bytes of JSONL per partition (``None``: a partition per file).
+        progress: Show Dask's progress bar while the partitions run.
+
+    Returns:
+        The [`TrainingEstimate`][finetune_kit.TrainingEstimate]; with several files its
+        ``stats["files"]`` lists each file's first line and line count.
+
+    Raises:
+        ConfigError: Dask is missing, bad arguments, no training price.
+        UnknownModelError: The model is not in the price table.
+        DataError: A file does not exist or cannot be read.
+    """
+    require_dask()
+    est = estimator if estimator is not None else CostEstimator()
+    prep = est._prepare(model, method, n_epochs, None, token_limit, training_per_1m, tokenizer)
+    recipe: tuple[Any, ...]
+    if prep.chat is None:
+        assert not isinstance(prep.counter, _OpenCounter)
+        recipe = ("tiktoken", prep.counter.encoding_name, model, prep.limit)
+    else:
+        recipe = ("open", prep.chat)
+    src = source_of(source, blocksize)
+    with client_for(client, scheduler, workers) as c:
+        spec = _ScanSpec(model, method, _expected_format(c, src, method), src.label, prep.limit)
+        merged, lines = _scan_all(c, src, est.validator, spec, recipe, progress)
+    result = est._priced(merged, prep, n_epochs, src.label, today=today, lifecycle=lifecycle)
+    if len(src.files) > 1:
+        result = dataclasses.replace(result, stats=_with_files(dict(result.stats), src, lines))
+    return result
+
+
+def redact(
+    source: Any,
+    output: str | os.PathLike[str],
+    *,
+    strategy: str = "mask",
+    kinds: Iterable[str] | str | None = None,
+    secret: str | bytes | None = None,
+    region: str | None = None,
+    redactor: Redactor | None = None,
+    partitioned: bool = False,
+    max_findings: int = 1000,
+    client: Any = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    blocksize: int | str | None = DEFAULT_BLOCKSIZE,
+    progress: bool = False,
+) -> RedactionReport:
+    """Redact on a Dask cluster: the output and report of [`redact_file`][finetune_kit.redact_file].
+
+    Args:
+        source: What to read (see [`validate`][finetune_kit.engines.dask.validate]); records
+            of a collection or Parquet file are written as one JSON object per line.
+        output: One ordered file (a local path), or with ``partitioned`` a folder or URL that
+            gets ``part-00000.jsonl``, ... (concatenated, they are the ordered file).
+        strategy: ``mask``, ``pseudonym`` or ``drop`` (ignored when ``redactor`` is given).
+        kinds: Which detectors to run (ignored when ``redactor`` is given).
+        secret: Pseudonym secret (ignored when ``redactor`` is given).
+        region: Default region for phone numbers (ignored when ``redactor`` is given).
+        redactor: A ready [`Redactor`][finetune_kit.Redactor] (built-in detectors only).
+        partitioned: Write a part file per partition instead of one ordered file.
+        max_findings: How many findings (masked) the report keeps; counts are complete.
+        client: A ``distributed.Client`` to run on.
+        scheduler: The address of a running scheduler, when no client is given.
+        workers: Workers of the local cluster started when there is neither.
+        blocksize: Bytes of JSONL per partition (``None``: a partition per file).
+        progress: Show Dask's progress bar while the partitions run.
+
+    Returns:
+        The [`RedactionReport`][finetune_kit.privacy.redaction.RedactionReport].
+
+    Raises:
+        ConfigError: Dask is missing, user-registered detectors (workers do not have them),
+            or bad arguments.
+        DataError: A file cannot be read, or the output cannot be written; nothing is left at
+            the output then.
+    """
+    require_dask()
+    red = redactor or Redactor(strategy, kinds=kinds, secret=secret, region=region)
+    if not all(d.builtin for d in red.detectors):
+        raise ConfigError(
+            "the Dask engine runs the built-in detectors only (workers do not have detectors "
+            "registered in this process)",
+            hint="redact on one machine (redact_file) or pass only built-in kinds",
+        )
+    src = source_of(source, blocksize)
+    if src.files and os.fspath(output) in src.files:
+        raise ConfigError(
+            "refusing to overwrite the input file", file=os.fspath(output), hint="write elsewhere"
+        )
+    started = time.perf_counter()
+    report = RedactionReport(
+        strategy=red.strategy, kinds=red.codes, input_path=src.label, output_path=str(output)
+    )
+    with client_for(client, scheduler, workers) as c:
+        inputs = part_args(src.payloads, src.parts, red._args, max_findings)
+        values = write_out(
+            c, _redact_work, inputs, output, partitioned=partitioned, progress=progress
+        )
+    for partial, found in values:
+        _add_part(report, partial, found, max_findings)
+        report.bytes_read += partial.bytes_read
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def dedupe(
+    source: Any,
+    output: str | os.PathLike[str] | None = None,
+    *,
+    near: bool = False,
+    threshold: float | None = None,
+    config: NearConfig | None = None,
+    keep: KeepPolicy = "first",
+    partitioned: bool = False,
+    client: Any = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    blocksize: int | str | None = DEFAULT_BLOCKSIZE,
+    progress: bool = False,
+) -> DedupeReport:
+    """Find duplicates on a Dask cluster, as [`find_duplicates`][finetune_kit.find_duplicates] does.
+
+    Exact duplicates by default (the validation engine's digest), near-duplicates with
+    ``near``; a copy in a later partition names the first line of its example wherever it is.
+
+    Args:
+        source: What to read (see [`validate`][finetune_kit.engines.dask.validate]).
+        output: Where the kept lines go, as [`dedupe_file`][finetune_kit.dedupe_file] writes
+            them (``None``: only report); a local file, or with ``partitioned`` a folder or URL.
+        near: Near-duplicates instead of exact ones (needs the ``dedupe`` extra).
+        threshold: Near-duplicate threshold (default 0.8).
+        config: Near-duplicate settings.
+        keep: ``first``, ``longest`` or ``weight`` (near-duplicates).
+        partitioned: Write a part file per partition instead of one ordered file.
+        client: A ``distributed.Client`` to run on.
+        scheduler: The address of a running scheduler, when no client is given.
+        workers: Workers of the local cluster started when there is neither.
+        blocksize: Bytes of JSONL per partition (``None``: a partition per file).
+        progress: Show Dask's progress bar while the partitions run.
+
+    Returns:
+        The [`DedupeReport`][finetune_kit.DedupeReport].
+
+    Raises:
+        ConfigError: Dask is missing or bad settings.
+        DataError: A file cannot be read or the output cannot be written.
+    """
+    require_dask()
+    if keep not in ("first", "longest", "weight"):
+        raise ConfigError(f"keep must be one of first, longest, weight, not {keep!r}")
+    cfg = _config(near, threshold, config)
+    src = source_of(source, blocksize)
+    started = time.perf_counter()
+    with client_for(client, scheduler, workers) as c:
+        tasks = [
+            _task(_dedupe_part, payload, part, cfg)
+            for payload, part in zip(src.payloads, src.parts, strict=True)
+        ]
+        merged: Any = None
+        lines: list[int] = []
+        for state in in_order(c, tasks, progress):
+            lines.append(state.n_lines)
+            if merged is None:
+                merged = state
+            else:
+                merged.merge(state, line_offset=merged.n_lines)
+        if merged is None:
+            merged = _dedupe_scan([], cfg)
+        report = _report(merged, None, cfg, keep, started, source=src.label, validation_source=None)
+        if output is not None:
+            dropped = report.dropped_lines
+            inputs = []
+            offset = 0
+            for (payload, part), n in zip(
+                zip(src.payloads, src.parts, strict=True), lines, strict=True
+            ):
+                local = frozenset(d - offset for d in dropped if offset < d <= offset + n)
+                inputs.append((payload, part, local))
+                offset += n
+            write_out(c, _kept_work, inputs, output, partitioned=partitioned, progress=progress)
+    if len(src.files) > 1:
+        report.stats["files"] = _files_stats(src, lines)
+    return report
