@@ -13,11 +13,23 @@ from finetune_kit.cli._common import (
     OutputFormat,
     app,
     console,
+    dask_progress,
     errors_as_exit,
     fail,
+    on_dask,
     print_json,
 )
-from finetune_kit.cli._options import CONVENTIONS, EPOCHS, FORMAT, JOBS, file_argument
+from finetune_kit.cli._options import (
+    CONVENTIONS,
+    ENGINE,
+    EPOCHS,
+    FORMAT,
+    JOBS,
+    PARTITIONED,
+    SCHEDULER,
+    Engine,
+    file_argument,
+)
 
 __all__ = ["dedupe_command"]
 
@@ -32,7 +44,13 @@ class KeepChoice(str, enum.Enum):
 
 @app.command("dedupe")
 def dedupe_command(
-    file: Annotated[Path, file_argument("The JSONL training file (never modified).")],
+    file: Annotated[
+        str,
+        file_argument(
+            "The JSONL training file (never modified); with --engine dask also JSONL or "
+            "Parquet globs, folders and s3:// or gs:// URLs."
+        ),
+    ],
     near: Annotated[
         bool,
         typer.Option(
@@ -81,6 +99,9 @@ def dedupe_command(
     epochs: Annotated[int | None, EPOCHS] = None,
     jobs: Annotated[int | None, JOBS] = None,
     output_format: Annotated[OutputFormat, FORMAT] = OutputFormat.text,
+    engine: Annotated[Engine, ENGINE] = Engine.local,
+    scheduler: Annotated[str | None, SCHEDULER] = None,
+    partitioned: Annotated[bool, PARTITIONED] = False,
 ) -> None:
     """Find duplicate examples (exact, or near with --near) and leaks into a validation file.
 
@@ -92,19 +113,38 @@ def dedupe_command(
     if not near and (threshold is not None or include_system):
         fail("--threshold and --include-system apply to near-duplicates: add --near")
     config = NearConfig(system=include_system) if near else None
+    dask = on_dask(engine, scheduler, partitioned, jobs=jobs)
+    if dask and (validation is not None or model is not None):
+        fail("--validation and --model run on one machine: drop them or --engine dask")
     with errors_as_exit():
-        report = dedupe_file(
-            file,
-            output,
-            near=near,
-            threshold=threshold,
-            keep=keep.value,
-            validation=validation,
-            config=config,
-            model=model,
-            n_epochs=epochs,
-            jobs=jobs,
-        )
+        if dask:
+            from finetune_kit.engines import dask as on_cluster
+
+            report = on_cluster.dedupe(
+                file,
+                output,
+                near=near,
+                threshold=threshold,
+                config=config,
+                keep=keep.value,
+                partitioned=partitioned,
+                scheduler=scheduler,
+                workers=jobs,
+                progress=dask_progress(output_format),
+            )
+        else:
+            report = dedupe_file(
+                file,
+                output,
+                near=near,
+                threshold=threshold,
+                keep=keep.value,
+                validation=validation,
+                config=config,
+                model=model,
+                n_epochs=epochs,
+                jobs=jobs,
+            )
     if output_format is OutputFormat.json:
         print_json(report.to_dict())
     else:
