@@ -41,10 +41,11 @@ def _worker_figures() -> dict[str, float]:
     return {"peak_mib": usage.ru_maxrss / 1024, "cpu": usage.ru_utime + usage.ru_stime}
 
 
-def _cli(args: list[str]) -> tuple[Any, float, float]:
+def _cli(args: list[str]) -> tuple[Any, float, str]:
+    """Run a command in its own process: its JSON, wall time, and CPU time and peak memory."""
     cmd = [sys.executable, "-c", "from finetune_kit.cli import main; main()", *args]
     m = run_measured([*cmd, "--format", "json"])
-    return json.loads(m.out), m.wall, m.peak_kib / 1024
+    return json.loads(m.out), m.wall, f"{m.cpu:.1f} s CPU, peak RSS {m.peak_kib / 1024:.0f} MiB"
 
 
 def _on_dask(
@@ -109,21 +110,22 @@ def main() -> None:
     same = True
     local: dict[int, tuple[Any, float]] = {}
     for jobs in (1, 2):
-        out, wall, peak = _cli(["estimate", str(path), "--model", MODEL, "--jobs", str(jobs)])
+        out, wall, figures = _cli(["estimate", str(path), "--model", MODEL, "--jobs", str(jobs)])
         local[jobs] = (out, wall)
-        _line(f"estimate, one machine, --jobs {jobs}", wall, size_mib, f"peak RSS {peak:.0f} MiB")
+        _line(f"estimate, one machine, --jobs {jobs}", wall, size_mib, figures)
     for workers in (1, 2):
         out, wall, figures, startup = _on_dask("estimate", path, workers, args.blocksize)
         per_worker = ", ".join(
             f"{f['peak_mib']:.0f} MiB peak / {f['cpu']:.1f} s CPU" for f in figures
         )
         overhead = wall / local[workers][1]
+        started = (wall + startup) / local[workers][1]
         _line(
             f"estimate, Dask, {workers} worker(s)",
             wall,
             size_mib,
-            f"{overhead:.2f}x the --jobs {workers} wall; workers: {per_worker}; "
-            f"cluster start {startup:.1f} s",
+            f"{overhead:.2f}x the --jobs {workers} wall ({started:.2f}x "
+            f"with the cluster's start, {startup:.1f} s); workers: {per_worker}",
         )
         identical = out == local[1][0]
         same &= identical
@@ -133,8 +135,8 @@ def main() -> None:
         f"{local[1][0]['total_tokens_per_epoch']:,} tokens per epoch"
     )
     if not args.skip_validate:
-        out, wall, peak = _cli(["validate", str(path)])
-        _line("validate, one machine (one process)", wall, size_mib, f"peak RSS {peak:.0f} MiB")
+        out, wall, figures = _cli(["validate", str(path)])
+        _line("validate, one machine (one process)", wall, size_mib, figures)
         d_out, d_wall, figures, startup = _on_dask("validate", path, 2, args.blocksize)
         per_worker = ", ".join(
             f"{f['peak_mib']:.0f} MiB peak / {f['cpu']:.1f} s CPU" for f in figures
