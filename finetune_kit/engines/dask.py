@@ -58,14 +58,15 @@ from finetune_kit.engines._inputs import (
 )
 from finetune_kit.errors import ConfigError
 from finetune_kit.privacy.redaction import RedactionReport, Redactor, _add_part, _redact_to
-from finetune_kit.reading import _block_parts
+from finetune_kit.reading import _block_lines, _block_parts, _parsed
 from finetune_kit.validation.engine import Method, ValidationReport, Validator
+from finetune_kit.validation.fixes import FixReport, _fix_into
 from finetune_kit.validation.profiles import ValidationProfile
 
 if TYPE_CHECKING:
     from finetune_kit.tokens.chat import ChatTokenizer
 
-__all__ = ["DEFAULT_BLOCKSIZE", "dedupe", "estimate", "redact", "validate"]
+__all__ = ["DEFAULT_BLOCKSIZE", "dedupe", "estimate", "fix", "redact", "validate"]
 
 _SUB_BLOCK = 1 << 20  # bytes of a partition redacted at a time, as the one-machine reader does
 
@@ -169,6 +170,75 @@ def _kept_work(out: IO[bytes], payload: Any, part: Part, dropped: frozenset[int]
     return written
 
 
+def _fix_lines(payload: Any, part: Part, first_line: int = 1) -> Iterator[Any]:
+    return _parsed(_block_lines(jsonl_bytes(payload, part)), first_line)
+
+
+def _fix_format_part(payload: Any, part: Part) -> Any:
+    """Worker: the format of a partition's first example once the safe fixes are applied."""
+    from finetune_kit.validation.fixes import _safe_lines
+
+    return _first_format(_safe_lines(_fix_lines(payload, part), FixReport("", "", None), {}))
+
+
+def _fix_seen_part(
+    payload: Any, part: Part, validator: Validator, method: Method | None, fmt: Any
+) -> tuple[dict[bytes, int], int]:
+    """Worker, first pass of ``fix``: the partition's first-seen digests and its line count."""
+    from pathlib import Path
+
+    n_lines = 0
+
+    def counted() -> Iterator[Any]:
+        nonlocal n_lines
+        for line in _fix_lines(payload, part):
+            n_lines += 1
+            yield line
+
+    with Path(os.devnull).open("wb") as sink:
+        state = _fix_into(
+            validator,
+            counted(),
+            sink,
+            sink,
+            FixReport("", "", None),
+            method=method,
+            bom=False,
+            expected_format=fmt,
+        )
+    return state.seen, n_lines
+
+
+def _fix_work(
+    out: IO[bytes],
+    payload: Any,
+    part: Part,
+    validator: Validator,
+    method: Method | None,
+    fmt: Any,
+    first_line: int,
+    later_copies: dict[int, int],
+    bom: bool,
+) -> tuple[FixReport, bytes]:
+    """Worker, second pass of ``fix``: write the partition's good lines; its rejects as bytes."""
+    import io
+
+    report = FixReport("", "", None)
+    rejects = io.BytesIO()
+    _fix_into(
+        validator,
+        _fix_lines(payload, part, first_line),
+        out,
+        rejects,
+        report,
+        method=method,
+        bom=bom,
+        expected_format=fmt,
+        later_copies=later_copies,
+    )
+    return report, rejects.getvalue()
+
+
 def _task(func: Any, *args: Any) -> Any:
     from dask.delayed import delayed
 
@@ -178,12 +248,14 @@ def _task(func: Any, *args: Any) -> Any:
 # -- the driver ---------------------------------------------------------------------------------
 
 
-def _expected_format(client: Any, src: Source, method: Method | None) -> Any:
+def _expected_format(
+    client: Any, src: Source, method: Method | None, task: Any = _format_part
+) -> Any:
     """The format a single pass would settle on: the method's, else the first example's."""
     if method is not None:
         return None  # the scan takes it from the method
     for payload, part in zip(src.payloads, src.parts, strict=True):
-        fmt = client.compute(_task(_format_part, payload, part)).result()
+        fmt = client.compute(_task(task, payload, part)).result()
         if fmt is not None:
             return fmt
     return None
@@ -502,4 +574,107 @@ def dedupe(
             write_out(c, _kept_work, inputs, output, partitioned=partitioned, progress=progress)
     if len(src.files) > 1:
         report.stats["files"] = _files_stats(src, lines)
+    return report
+
+
+def fix(
+    source: Any,
+    output: str | os.PathLike[str],
+    *,
+    rejects: str | os.PathLike[str] | None = None,
+    method: Method | None = None,
+    validator: Validator | None = None,
+    bom: bool = False,
+    partitioned: bool = False,
+    client: Any = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    blocksize: int | str | None = DEFAULT_BLOCKSIZE,
+    progress: bool = False,
+) -> FixReport:
+    """Apply the safe fixes on a Dask cluster: what [`fix_file`][finetune_kit.fix_file] writes.
+
+    Two passes: the first finds each example's first line across partitions, the second
+    writes every partition's good lines (a copy of an example of an earlier partition is
+    dropped, as one pass over the file drops it) and collects the rejects.
+
+    Args:
+        source: What to read (see [`validate`][finetune_kit.engines.dask.validate]).
+        output: The fixed file (local), or with ``partitioned`` a folder or URL of part files.
+        rejects: Where lines that still have errors go (default: ``OUTPUT.rejects.jsonl``
+            beside a file, ``rejects.jsonl`` in a folder; written only when a line is
+            rejected). A local path.
+        method: ``supervised`` or ``dpo``.
+        validator: A validator with custom rules (default: built-in rules only).
+        bom: Start the output with a UTF-8 byte-order mark (Azure OpenAI); with
+            ``partitioned``, the first part starts with it when it holds a line.
+        partitioned: Write a part file per partition instead of one ordered file.
+        client: A ``distributed.Client`` to run on.
+        scheduler: The address of a running scheduler, when no client is given.
+        workers: Workers of the local cluster started when there is neither.
+        blocksize: Bytes of JSONL per partition (``None``: a partition per file).
+        progress: Show Dask's progress bar while the partitions run.
+
+    Returns:
+        The [`FixReport`][finetune_kit.FixReport].
+
+    Raises:
+        ConfigError: Dask is missing, or an output would overwrite the input.
+        DataError: A file cannot be read or written; a failed run leaves no output file.
+    """
+    from pathlib import Path
+
+    from finetune_kit._io import atomic_write
+    from finetune_kit.validation.engine import _FileState
+
+    require_dask()
+    engine = validator if validator is not None else Validator(plugins=False)
+    src = source_of(source, blocksize)
+    dest = os.fspath(output)
+    if rejects is not None:
+        rej = Path(rejects)
+    elif partitioned:
+        rej = Path(dest) / "rejects.jsonl"
+    else:
+        rej = Path(dest).with_name(Path(dest).stem + ".rejects.jsonl")
+    if any(str(t) in src.files for t in (dest, rej)):
+        raise ConfigError("refusing to overwrite the input file", file=dest, hint="write elsewhere")
+    report = FixReport(src.label or "(collection)", dest, str(rej))
+    with client_for(client, scheduler, workers) as c:
+        fmt = _expected_format(c, src, method, _fix_format_part)
+        first_pass = [
+            _task(_fix_seen_part, payload, part, engine, method, fmt)
+            for payload, part in zip(src.payloads, src.parts, strict=True)
+        ]
+        seen: dict[bytes, int] = {}
+        inputs = []
+        offset = 0
+        for (payload, part), (local_seen, n_lines) in zip(
+            zip(src.payloads, src.parts, strict=True), in_order(c, first_pass), strict=True
+        ):
+            copies: dict[int, int] = {}
+            for digest, line in local_seen.items():
+                first = seen.get(digest)
+                if first is None:
+                    seen[digest] = line + offset
+                else:
+                    copies[line + offset] = first
+            inputs.append(
+                (payload, part, engine, method, fmt, offset + 1, copies, bom and not offset)
+            )
+            offset += n_lines
+        del seen
+        values = write_out(c, _fix_work, inputs, output, partitioned=partitioned, progress=progress)
+    bad = [data for _, data in values if data]
+    for partial, _ in values:
+        report.fixed.update(partial.fixed)
+        report.n_written += partial.n_written
+        report.n_rejected += partial.n_rejected
+    if bad or rejects is not None:
+        with atomic_write(rej, binary=True) as fh:
+            for data in bad:
+                fh.write(data)
+    else:
+        report.rejects = None
+    report.file_findings = engine.finish(_FileState(n_examples=report.n_written))
     return report

@@ -282,3 +282,34 @@ def test_a_missing_extra_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(ConfigError, match=r"finetune-kit\[dask\]"):
         on_dask.validate("train.jsonl")
+
+
+@pytest.mark.parametrize("partitioned", [False, True])
+def test_fix_writes_what_fix_file_writes(
+    partitioned: bool, client: Any, tmp_path: Path, write_lines: WriteLines
+) -> None:
+    from finetune_kit import fix_file
+
+    rows: list[Any] = [good_example(i % 9) for i in range(20)]
+    src = write_lines(
+        [*rows[:6], *thirty_lines(), b"\xef\xbb\xbf" + json.dumps(rows[2]).encode(), *rows]
+    )
+    local = fix_file(src, tmp_path / "one.jsonl", bom=True)
+    out = tmp_path / ("parts" if partitioned else "dask.jsonl")
+    cluster = on_dask.fix(
+        str(src), out, bom=True, partitioned=partitioned, client=client, blocksize=BLOCK
+    )
+    written = (
+        b"".join(p.read_bytes() for p in sorted(out.glob("part-*.jsonl")))
+        if partitioned
+        else out.read_bytes()
+    )
+    assert written == (tmp_path / "one.jsonl").read_bytes()
+    assert cluster.rejects is not None and local.rejects is not None
+    assert Path(cluster.rejects).read_bytes() == Path(local.rejects).read_bytes()
+    assert (cluster.fixed, cluster.n_written, cluster.n_rejected) == (
+        local.fixed,
+        local.n_written,
+        local.n_rejected,
+    )
+    assert cluster.fixed["duplicate_example"] >= 15  # copies across partitions were dropped
