@@ -104,8 +104,8 @@ def _expand(source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -
                 out.extend(p if local else fs.unstrip_protocol(p) for p in found)
             elif not fs.exists(path):
                 raise DataError("file not found", file=url, hint="check the path")
-            elif local:
-                out.append(url if len(paths) == 1 and url == os.fspath(item) else path)
+            elif local:  # a plain path stays as given (the one-machine reports name it so)
+                out.append(url if not any(c in url for c in "*?[") else path)
             else:
                 out.append(fs.unstrip_protocol(path))
     return out

@@ -248,6 +248,24 @@ def _task(func: Any, *args: Any) -> Any:
 # -- the driver ---------------------------------------------------------------------------------
 
 
+def _portable(validator: Validator) -> Validator:
+    """The validator with its rules resolved here, as the workers must run them.
+
+    Rules registered in this process (``@rule``, a validator's own) and plugin rules exist
+    only where they were registered: a worker that unpickled the validator would rebuild its
+    rule list from its own registries. The resolved list travels instead (functions by
+    reference, or by value when defined in a script).
+    """
+    return Validator(
+        validator.rules,
+        builtin=False,
+        plugins=False,
+        min_examples=validator.min_examples,
+        pii=validator.pii,
+        profile=validator.profile,
+    )
+
+
 def _expected_format(
     client: Any, src: Source, method: Method | None, task: Any = _format_part
 ) -> Any:
@@ -350,7 +368,7 @@ def validate(
     src = source_of(source, blocksize)
     with client_for(client, scheduler, workers) as c:
         spec = _ScanSpec(model, method, _expected_format(c, src, method), src.label, limit)
-        merged, lines = _scan_all(c, src, v, spec, recipe, progress)
+        merged, lines = _scan_all(c, src, _portable(v), spec, recipe, progress)
     findings = v._size_findings(src.size) if src.size is not None else []
     findings += [*merged.findings, *v.finish(merged.state)]
     stats = _with_files(merged.state.stats(), src, lines)
@@ -415,7 +433,7 @@ def estimate(
     src = source_of(source, blocksize)
     with client_for(client, scheduler, workers) as c:
         spec = _ScanSpec(model, method, _expected_format(c, src, method), src.label, prep.limit)
-        merged, lines = _scan_all(c, src, est.validator, spec, recipe, progress)
+        merged, lines = _scan_all(c, src, _portable(est.validator), spec, recipe, progress)
     result = est._priced(merged, prep, n_epochs, src.label, today=today, lifecycle=lifecycle)
     if len(src.files) > 1:
         result = dataclasses.replace(result, stats=_with_files(dict(result.stats), src, lines))
@@ -628,7 +646,7 @@ def fix(
     from finetune_kit.validation.engine import _FileState
 
     require_dask()
-    engine = validator if validator is not None else Validator(plugins=False)
+    engine = _portable(validator if validator is not None else Validator(plugins=False))
     src = source_of(source, blocksize)
     dest = os.fspath(output)
     if rejects is not None:

@@ -313,3 +313,27 @@ def test_fix_writes_what_fix_file_writes(
         local.n_rejected,
     )
     assert cluster.fixed["duplicate_example"] >= 15  # copies across partitions were dropped
+
+
+def test_rules_registered_in_this_process_travel_to_the_workers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import cloudpickle
+
+    from finetune_kit import Rule, Severity
+    from finetune_kit.validation import engine
+
+    def shouty(example: Any, ctx: Any) -> list[str]:
+        return ["LOUD"] if "!" in json.dumps(example) else []
+
+    monkeypatch.setitem(
+        engine._GLOBAL_RULES, "shouty", Rule("shouty", shouty, Severity.WARNING, "calm down")
+    )
+    validator = Validator(pii="error")
+    expected = [(r.code, r.severity) for r in validator.rules]
+    shipped = cloudpickle.loads(cloudpickle.dumps(on_dask._portable(validator)))
+    monkeypatch.delitem(engine._GLOBAL_RULES, "shouty")  # a worker's registry has no such rule
+    assert ("shouty", Severity.WARNING) in expected
+    assert ("pii", Severity.ERROR) in expected
+    assert [(r.code, r.severity) for r in shipped.rules] == expected
+    assert shipped.min_examples == validator.min_examples
