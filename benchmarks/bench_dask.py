@@ -73,6 +73,7 @@ def _on_dask(
         client.run(lambda: __import__("finetune_kit.engines.dask"))  # imports outside timing
         startup = time.perf_counter() - t0
         before = client.run(_worker_figures)
+        here = _worker_figures()["cpu"]  # this process: the client, the scheduler, the nannies
         t1 = time.perf_counter()
         if what == "estimate":
             result: Any = on_dask.estimate(str(path), MODEL, client=client, blocksize=blocksize)
@@ -81,13 +82,24 @@ def _on_dask(
                 str(path), validator=Validator(), client=client, blocksize=blocksize
             )
         wall = time.perf_counter() - t1
+        here = _worker_figures()["cpu"] - here
         after = client.run(_worker_figures)
     figures = [
         {"peak_mib": after[w]["peak_mib"], "cpu": after[w]["cpu"] - before[w]["cpu"]}
         for w in sorted(after)
     ]
+    figures.append({"peak_mib": _worker_figures()["peak_mib"], "cpu": here, "driver": 1.0})
     # compared with the command line's JSON: through JSON the same way (money as strings)
     return json.loads(json.dumps(result.to_dict(), default=str)), wall, figures, startup
+
+
+def _figures(figures: list[dict[str, float]]) -> str:
+    """``workers: ...; driver: ...`` (peak RSS and CPU seconds of each process)."""
+    workers = [f for f in figures if "driver" not in f]
+    (driver,) = [f for f in figures if "driver" in f]
+    total = sum(f["cpu"] for f in figures)
+    each = ", ".join(f"{f['peak_mib']:.0f} MiB peak / {f['cpu']:.1f} s CPU" for f in workers)
+    return f"workers: {each}; client+scheduler: {driver['cpu']:.1f} s CPU; all: {total:.1f} s CPU"
 
 
 def _line(label: str, wall: float, size_mib: float, extra: str) -> None:
@@ -115,9 +127,7 @@ def main() -> None:
         _line(f"estimate, one machine, --jobs {jobs}", wall, size_mib, figures)
     for workers in (1, 2):
         out, wall, figures, startup = _on_dask("estimate", path, workers, args.blocksize)
-        per_worker = ", ".join(
-            f"{f['peak_mib']:.0f} MiB peak / {f['cpu']:.1f} s CPU" for f in figures
-        )
+        per_worker = _figures(figures)
         overhead = wall / local[workers][1]
         started = (wall + startup) / local[workers][1]
         _line(
@@ -125,7 +135,7 @@ def main() -> None:
             wall,
             size_mib,
             f"{overhead:.2f}x the --jobs {workers} wall ({started:.2f}x "
-            f"with the cluster's start, {startup:.1f} s); workers: {per_worker}",
+            f"with the cluster's start, {startup:.1f} s); {per_worker}",
         )
         identical = out == local[1][0]
         same &= identical
@@ -138,14 +148,12 @@ def main() -> None:
         out, wall, figures = _cli(["validate", str(path)])
         _line("validate, one machine (one process)", wall, size_mib, figures)
         d_out, d_wall, figures, startup = _on_dask("validate", path, 2, args.blocksize)
-        per_worker = ", ".join(
-            f"{f['peak_mib']:.0f} MiB peak / {f['cpu']:.1f} s CPU" for f in figures
-        )
+        per_worker = _figures(figures)
         _line(
             "validate, Dask, 2 workers",
             d_wall,
             size_mib,
-            f"{wall / d_wall:.2f}x faster than one process; workers: {per_worker}",
+            f"{wall / d_wall:.2f}x faster than one process; {per_worker}",
         )
         identical = d_out == out
         same &= identical
