@@ -35,7 +35,7 @@ __all__ = [
     "OutputFormat",
     "app",
     "console",
-    "dask_progress",
+    "dask_options",
     "err_console",
     "errors_as_exit",
     "fail",
@@ -182,9 +182,15 @@ def on_dask(
     return False
 
 
-def dask_progress(output_format: OutputFormat) -> bool:
-    """Show Dask's progress bar: for people (text output) on a terminal only."""
-    return output_format is OutputFormat.text and console.is_terminal
+def dask_options(
+    scheduler: str | None, jobs: int | None, output_format: OutputFormat
+) -> dict[str, Any]:
+    """The Dask engine's cluster options of a command (``engines.dask.Cluster``).
+
+    Dask's progress bar shows for people (text output) on a terminal only.
+    """
+    progress = output_format is OutputFormat.text and console.is_terminal
+    return {"scheduler": scheduler, "workers": jobs, "progress": progress}
 
 
 @contextmanager

@@ -20,7 +20,7 @@ from finetune_kit.cli._common import (
     OutputFormat,
     app,
     console,
-    dask_progress,
+    dask_options,
     err_console,
     errors_as_exit,
     fail,
@@ -206,31 +206,21 @@ def estimate_command(
             overrides: dict[str, Any] = dict(training_overrides(provider.value, model, method_name))
             if training_per_1m is not None:
                 overrides["training_per_1m"] = training_per_1m
+            asked: dict[str, Any] = {
+                "n_epochs": epochs,
+                "method": method_name,
+                "tokenizer": tokenizer,
+            }
             if dask:
                 from finetune_kit.engines import dask as on_cluster
 
+                options = dask_options(scheduler, jobs, output_format)
                 result = on_cluster.estimate(
-                    file,
-                    model,
-                    n_epochs=epochs,
-                    method=method_name,
-                    estimator=estimator,
-                    tokenizer=tokenizer,
-                    scheduler=scheduler,
-                    workers=jobs,
-                    progress=dask_progress(output_format),
-                    **overrides,
+                    file, model, estimator=estimator, **asked, **overrides, **options
                 )
             else:
                 result = estimator.estimate_training(
-                    path,
-                    model,
-                    n_epochs=epochs,
-                    method=method_name,
-                    jobs=jobs,
-                    progress=bar,
-                    tokenizer=tokenizer,
-                    **overrides,
+                    path, model, jobs=jobs, progress=bar, **asked, **overrides
                 )
     finally:
         if bar is not None:

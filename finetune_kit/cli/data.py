@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -15,7 +15,7 @@ from finetune_kit.cli._common import (
     OutputFormat,
     app,
     console,
-    dask_progress,
+    dask_options,
     errors_as_exit,
     fail,
     on_dask,
@@ -107,22 +107,14 @@ def validate(
         fail("--validation runs on one machine: drop --engine dask or --validation")
     with errors_as_exit():
         validator = Validator(pii=pii.value, profile=provider.value)
+        asked: dict[str, Any] = {"model": model, "method": _method(method), "tokenizer": tokenizer}
         if dask:
             from finetune_kit.engines import dask as on_cluster
 
-            report = on_cluster.validate(
-                file,
-                model=model,
-                method=_method(method),
-                tokenizer=tokenizer,
-                validator=validator,
-                scheduler=scheduler,
-                progress=dask_progress(output_format),
-            )
+            options = dask_options(scheduler, None, output_format)
+            report = on_cluster.validate(file, validator=validator, **asked, **options)
         else:
-            report = validator.validate(
-                file, model=model, method=_method(method), tokenizer=tokenizer
-            )
+            report = validator.validate(file, **asked)
         if near:
             from finetune_kit.dedupe import find_duplicates, with_near_findings
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -13,7 +13,7 @@ from finetune_kit.cli._common import (
     OutputFormat,
     app,
     console,
-    dask_progress,
+    dask_options,
     errors_as_exit,
     fail,
     on_dask,
@@ -117,33 +117,26 @@ def dedupe_command(
     if dask and (validation is not None or model is not None):
         fail("--validation and --model run on one machine: drop them or --engine dask")
     with errors_as_exit():
+        asked: dict[str, Any] = {
+            "near": near,
+            "threshold": threshold,
+            "keep": keep.value,
+            "config": config,
+        }
         if dask:
             from finetune_kit.engines import dask as on_cluster
 
-            report = on_cluster.dedupe(
-                file,
-                output,
-                near=near,
-                threshold=threshold,
-                config=config,
-                keep=keep.value,
-                partitioned=partitioned,
-                scheduler=scheduler,
-                workers=jobs,
-                progress=dask_progress(output_format),
-            )
+            options = dask_options(scheduler, jobs, output_format)
+            report = on_cluster.dedupe(file, output, partitioned=partitioned, **asked, **options)
         else:
             report = dedupe_file(
                 file,
                 output,
-                near=near,
-                threshold=threshold,
-                keep=keep.value,
                 validation=validation,
-                config=config,
                 model=model,
                 n_epochs=epochs,
                 jobs=jobs,
+                **asked,
             )
     if output_format is OutputFormat.json:
         print_json(report.to_dict())

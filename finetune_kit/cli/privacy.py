@@ -15,7 +15,7 @@ from finetune_kit.cli._common import (
     OutputFormat,
     app,
     console,
-    dask_progress,
+    dask_options,
     errors_as_exit,
     fail,
     on_dask,
@@ -141,9 +141,7 @@ def redact(
                 str(output),
                 redactor=redactor,
                 partitioned=partitioned,
-                scheduler=scheduler,
-                workers=jobs,
-                progress=dask_progress(output_format),
+                **dask_options(scheduler, jobs, output_format),
             )
         _show(report, output_format)
         return

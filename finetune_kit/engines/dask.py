@@ -30,7 +30,7 @@ import os
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TypedDict
 
 from finetune_kit.cost.estimator import (
     CostEstimator,
@@ -64,9 +64,32 @@ from finetune_kit.validation.fixes import FixReport, _fix_into
 from finetune_kit.validation.profiles import ValidationProfile
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from finetune_kit.tokens.chat import ChatTokenizer
 
-__all__ = ["DEFAULT_BLOCKSIZE", "dedupe", "estimate", "fix", "redact", "validate"]
+
+class Cluster(TypedDict, total=False):
+    """Where and how a function of this module runs (its keyword arguments).
+
+    Attributes:
+        client: A ``distributed.Client`` to run on.
+        scheduler: The address of a running scheduler (``tcp://host:8786``), when no client
+            is given.
+        workers: Workers of the ``LocalCluster`` started when there is neither a client, a
+            scheduler nor a default client in the process (default: sized to the machine).
+        blocksize: Bytes of JSONL per partition (default 64 MiB; ``None``: one per file).
+        progress: Show Dask's progress bar while the partitions run.
+    """
+
+    client: Any
+    scheduler: str | None
+    workers: int | None
+    blocksize: int | str | None
+    progress: bool
+
+
+__all__ = ["DEFAULT_BLOCKSIZE", "Cluster", "dedupe", "estimate", "fix", "redact", "validate"]
 
 _SUB_BLOCK = 1 << 20  # bytes of a partition redacted at a time, as the one-machine reader does
 
@@ -248,6 +271,14 @@ def _task(func: Any, *args: Any) -> Any:
 # -- the driver ---------------------------------------------------------------------------------
 
 
+def _client(cluster: Cluster) -> Any:
+    return client_for(cluster.get("client"), cluster.get("scheduler"), cluster.get("workers"))
+
+
+def _progress(cluster: Cluster) -> bool:
+    return bool(cluster.get("progress", False))
+
+
 def _portable(validator: Validator) -> Validator:
     """The validator with its rules resolved here, as the workers must run them.
 
@@ -328,11 +359,7 @@ def validate(
     token_limit: int | None = None,
     tokenizer: str | os.PathLike[str] | None = None,
     validator: Validator | None = None,
-    client: Any = None,
-    scheduler: str | None = None,
-    workers: int | None = None,
-    blocksize: int | str | None = DEFAULT_BLOCKSIZE,
-    progress: bool = False,
+    **cluster: Unpack[Cluster],
 ) -> ValidationReport:
     """Validate on a Dask cluster: the report [`validate`][finetune_kit.validate] gives.
 
@@ -346,11 +373,7 @@ def validate(
         tokenizer: A Hugging Face tokenizer for ``model`` (folder, file or hub id).
         validator: The [`Validator`][finetune_kit.Validator] (default: built-in, registered
             and plugin rules); it is pickled to the workers.
-        client: A ``distributed.Client`` to run on.
-        scheduler: The address of a running scheduler, when no client is given.
-        workers: Workers of the local cluster started when there is neither.
-        blocksize: Bytes of JSONL per partition (``None``: a partition per file).
-        progress: Show Dask's progress bar while the partitions run.
+        **cluster: Where and how it runs (see [`Cluster`][finetune_kit.engines.dask.Cluster]).
 
     Returns:
         The [`ValidationReport`][finetune_kit.ValidationReport]; with several files its
@@ -365,10 +388,10 @@ def validate(
     tok = os.fspath(tokenizer) if tokenizer is not None else None
     _, limit = v._counter(model, method, token_limit, tok)  # bad models fail here, not on workers
     recipe = None if model is None else ("validate", v.profile, model, method, token_limit, tok)
-    src = source_of(source, blocksize)
-    with client_for(client, scheduler, workers) as c:
+    src = source_of(source, cluster.get("blocksize", DEFAULT_BLOCKSIZE))
+    with _client(cluster) as c:
         spec = _ScanSpec(model, method, _expected_format(c, src, method), src.label, limit)
-        merged, lines = _scan_all(c, src, _portable(v), spec, recipe, progress)
+        merged, lines = _scan_all(c, src, _portable(v), spec, recipe, _progress(cluster))
     findings = v._size_findings(src.size) if src.size is not None else []
     findings += [*merged.findings, *v.finish(merged.state)]
     stats = _with_files(merged.state.stats(), src, lines)
@@ -387,11 +410,7 @@ def estimate(
     today: Any = None,
     lifecycle: bool = True,
     tokenizer: str | os.PathLike[str] | ChatTokenizer | None = None,
-    client: Any = None,
-    scheduler: str | None = None,
-    workers: int | None = None,
-    blocksize: int | str | None = DEFAULT_BLOCKSIZE,
-    progress: bool = False,
+    **cluster: Unpack[Cluster],
 ) -> TrainingEstimate:
     """Validate, count and price on a Dask cluster: what ``estimate_training`` gives.
 
@@ -406,11 +425,7 @@ def estimate(
         today: The day wind-down dates are judged on.
         lifecycle: Add the lifecycle findings.
         tokenizer: A Hugging Face tokenizer or a ready chat tokenizer for ``model``.
-        client: A ``distributed.Client`` to run on.
-        scheduler: The address of a running scheduler, when no client is given.
-        workers: Workers of the local cluster started when there is neither.
-        blocksize: Bytes of JSONL per partition (``None``: a partition per file).
-        progress: Show Dask's progress bar while the partitions run.
+        **cluster: Where and how it runs (see [`Cluster`][finetune_kit.engines.dask.Cluster]).
 
     Returns:
         The [`TrainingEstimate`][finetune_kit.TrainingEstimate]; with several files its
@@ -430,10 +445,12 @@ def estimate(
         recipe = ("tiktoken", prep.counter.encoding_name, model, prep.limit)
     else:
         recipe = ("open", prep.chat)
-    src = source_of(source, blocksize)
-    with client_for(client, scheduler, workers) as c:
+    src = source_of(source, cluster.get("blocksize", DEFAULT_BLOCKSIZE))
+    with _client(cluster) as c:
         spec = _ScanSpec(model, method, _expected_format(c, src, method), src.label, prep.limit)
-        merged, lines = _scan_all(c, src, _portable(est.validator), spec, recipe, progress)
+        merged, lines = _scan_all(
+            c, src, _portable(est.validator), spec, recipe, _progress(cluster)
+        )
     result = est._priced(merged, prep, n_epochs, src.label, today=today, lifecycle=lifecycle)
     if len(src.files) > 1:
         result = dataclasses.replace(result, stats=_with_files(dict(result.stats), src, lines))
@@ -451,11 +468,7 @@ def redact(
     redactor: Redactor | None = None,
     partitioned: bool = False,
     max_findings: int = 1000,
-    client: Any = None,
-    scheduler: str | None = None,
-    workers: int | None = None,
-    blocksize: int | str | None = DEFAULT_BLOCKSIZE,
-    progress: bool = False,
+    **cluster: Unpack[Cluster],
 ) -> RedactionReport:
     """Redact on a Dask cluster: the output and report of [`redact_file`][finetune_kit.redact_file].
 
@@ -471,11 +484,7 @@ def redact(
         redactor: A ready [`Redactor`][finetune_kit.Redactor] (built-in detectors only).
         partitioned: Write a part file per partition instead of one ordered file.
         max_findings: How many findings (masked) the report keeps; counts are complete.
-        client: A ``distributed.Client`` to run on.
-        scheduler: The address of a running scheduler, when no client is given.
-        workers: Workers of the local cluster started when there is neither.
-        blocksize: Bytes of JSONL per partition (``None``: a partition per file).
-        progress: Show Dask's progress bar while the partitions run.
+        **cluster: Where and how it runs (see [`Cluster`][finetune_kit.engines.dask.Cluster]).
 
     Returns:
         The [`RedactionReport`][finetune_kit.privacy.redaction.RedactionReport].
@@ -494,7 +503,7 @@ def redact(
             "registered in this process)",
             hint="redact on one machine (redact_file) or pass only built-in kinds",
         )
-    src = source_of(source, blocksize)
+    src = source_of(source, cluster.get("blocksize", DEFAULT_BLOCKSIZE))
     if src.files and os.fspath(output) in src.files:
         raise ConfigError(
             "refusing to overwrite the input file", file=os.fspath(output), hint="write elsewhere"
@@ -503,10 +512,10 @@ def redact(
     report = RedactionReport(
         strategy=red.strategy, kinds=red.codes, input_path=src.label, output_path=str(output)
     )
-    with client_for(client, scheduler, workers) as c:
+    with _client(cluster) as c:
         inputs = part_args(src.payloads, src.parts, red._args, max_findings)
         values = write_out(
-            c, _redact_work, inputs, output, partitioned=partitioned, progress=progress
+            c, _redact_work, inputs, output, partitioned=partitioned, progress=_progress(cluster)
         )
     for partial, found in values:
         _add_part(report, partial, found, max_findings)
@@ -524,11 +533,7 @@ def dedupe(
     config: NearConfig | None = None,
     keep: KeepPolicy = "first",
     partitioned: bool = False,
-    client: Any = None,
-    scheduler: str | None = None,
-    workers: int | None = None,
-    blocksize: int | str | None = DEFAULT_BLOCKSIZE,
-    progress: bool = False,
+    **cluster: Unpack[Cluster],
 ) -> DedupeReport:
     """Find duplicates on a Dask cluster, as [`find_duplicates`][finetune_kit.find_duplicates] does.
 
@@ -544,11 +549,7 @@ def dedupe(
         config: Near-duplicate settings.
         keep: ``first``, ``longest`` or ``weight`` (near-duplicates).
         partitioned: Write a part file per partition instead of one ordered file.
-        client: A ``distributed.Client`` to run on.
-        scheduler: The address of a running scheduler, when no client is given.
-        workers: Workers of the local cluster started when there is neither.
-        blocksize: Bytes of JSONL per partition (``None``: a partition per file).
-        progress: Show Dask's progress bar while the partitions run.
+        **cluster: Where and how it runs (see [`Cluster`][finetune_kit.engines.dask.Cluster]).
 
     Returns:
         The [`DedupeReport`][finetune_kit.DedupeReport].
@@ -561,16 +562,16 @@ def dedupe(
     if keep not in ("first", "longest", "weight"):
         raise ConfigError(f"keep must be one of first, longest, weight, not {keep!r}")
     cfg = _config(near, threshold, config)
-    src = source_of(source, blocksize)
+    src = source_of(source, cluster.get("blocksize", DEFAULT_BLOCKSIZE))
     started = time.perf_counter()
-    with client_for(client, scheduler, workers) as c:
+    with _client(cluster) as c:
         tasks = [
             _task(_dedupe_part, payload, part, cfg)
             for payload, part in zip(src.payloads, src.parts, strict=True)
         ]
         merged: Any = None
         lines: list[int] = []
-        for state in in_order(c, tasks, progress):
+        for state in in_order(c, tasks, _progress(cluster)):
             lines.append(state.n_lines)
             if merged is None:
                 merged = state
@@ -589,7 +590,9 @@ def dedupe(
                 local = frozenset(d - offset for d in dropped if offset < d <= offset + n)
                 inputs.append((payload, part, local))
                 offset += n
-            write_out(c, _kept_work, inputs, output, partitioned=partitioned, progress=progress)
+            write_out(
+                c, _kept_work, inputs, output, partitioned=partitioned, progress=_progress(cluster)
+            )
     if len(src.files) > 1:
         report.stats["files"] = _files_stats(src, lines)
     return report
@@ -604,11 +607,7 @@ def fix(
     validator: Validator | None = None,
     bom: bool = False,
     partitioned: bool = False,
-    client: Any = None,
-    scheduler: str | None = None,
-    workers: int | None = None,
-    blocksize: int | str | None = DEFAULT_BLOCKSIZE,
-    progress: bool = False,
+    **cluster: Unpack[Cluster],
 ) -> FixReport:
     """Apply the safe fixes on a Dask cluster: what [`fix_file`][finetune_kit.fix_file] writes.
 
@@ -627,11 +626,7 @@ def fix(
         bom: Start the output with a UTF-8 byte-order mark (Azure OpenAI); with
             ``partitioned``, the first part starts with it when it holds a line.
         partitioned: Write a part file per partition instead of one ordered file.
-        client: A ``distributed.Client`` to run on.
-        scheduler: The address of a running scheduler, when no client is given.
-        workers: Workers of the local cluster started when there is neither.
-        blocksize: Bytes of JSONL per partition (``None``: a partition per file).
-        progress: Show Dask's progress bar while the partitions run.
+        **cluster: Where and how it runs (see [`Cluster`][finetune_kit.engines.dask.Cluster]).
 
     Returns:
         The [`FixReport`][finetune_kit.FixReport].
@@ -647,7 +642,7 @@ def fix(
 
     require_dask()
     engine = _portable(validator if validator is not None else Validator(plugins=False))
-    src = source_of(source, blocksize)
+    src = source_of(source, cluster.get("blocksize", DEFAULT_BLOCKSIZE))
     dest = os.fspath(output)
     if rejects is not None:
         rej = Path(rejects)
@@ -658,7 +653,7 @@ def fix(
     if any(str(t) in src.files for t in (dest, rej)):
         raise ConfigError("refusing to overwrite the input file", file=dest, hint="write elsewhere")
     report = FixReport(src.label or "(collection)", dest, str(rej))
-    with client_for(client, scheduler, workers) as c:
+    with _client(cluster) as c:
         fmt = _expected_format(c, src, method, _fix_format_part)
         first_pass = [
             _task(_fix_seen_part, payload, part, engine, method, fmt)
@@ -682,7 +677,9 @@ def fix(
             )
             offset += n_lines
         del seen
-        values = write_out(c, _fix_work, inputs, output, partitioned=partitioned, progress=progress)
+        values = write_out(
+            c, _fix_work, inputs, output, partitioned=partitioned, progress=_progress(cluster)
+        )
     bad = [data for _, data in values if data]
     for partial, _ in values:
         report.fixed.update(partial.fixed)
