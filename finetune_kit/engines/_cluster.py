@@ -74,7 +74,7 @@ def client_for(
         distributed.LocalCluster(
             n_workers=workers,
             threads_per_worker=1 if workers is not None else None,
-            dashboard_address=None,
+            dashboard_address=":0",
             silence_logs=logging.ERROR,
         ) as cluster,
         distributed.Client(cluster) as made,
