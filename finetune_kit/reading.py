@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -181,11 +181,34 @@ def iter_jsonl(
     Raises:
         DataError: The file does not exist or cannot be read.
     """
+    return _parsed(_iter_raw_lines(path, start=start, end=end), first_line)
+
+
+def _parsed(bodies: Iterable[bytes], first_line: int = 1) -> Iterator[Line]:
+    """Parse line bodies (without their line endings) into numbered lines."""
     number = first_line
-    for body in _iter_raw_lines(path, start=start, end=end):
+    for body in bodies:
         value, problem, had_bom = parse_line(body)
         yield Line(number, body, value, problem, had_bom)
         number += 1
+
+
+def _block_parts(data: bytes) -> list[bytes]:
+    """The lines of a block of whole lines, split at each newline (CR kept), no empty tail."""
+    parts = data.split(b"\n")
+    if not parts[-1]:
+        parts.pop()
+    return parts
+
+
+def _block_lines(data: bytes, parts: list[bytes] | None = None) -> list[bytes]:
+    """The bodies of the lines of a block of whole lines, without their CRLF or LF endings.
+
+    ``parts`` are the block's `_block_parts` when the caller has them already.
+    """
+    if parts is None:
+        parts = _block_parts(data)
+    return [part.rstrip(b"\r") for part in parts] if b"\r" in data else parts
 
 
 def _open(path: str | os.PathLike[str]) -> BinaryIO:
@@ -232,10 +255,7 @@ def _iter_blocks(
             if not data.endswith(b"\n"):
                 data += fh.readline()
             pos += len(data)
-            parts = data.split(b"\n")
-            if not parts[-1]:
-                parts.pop()
-            yield data, parts
+            yield data, _block_parts(data)
 
 
 def _iter_raw_lines(
@@ -247,10 +267,7 @@ def _iter_raw_lines(
         DataError: The file does not exist or cannot be read.
     """
     for data, parts in _iter_blocks(path, start=start, end=end):
-        if b"\r" in data:
-            yield from (part.rstrip(b"\r") for part in parts)
-        else:
-            yield from parts
+        yield from _block_lines(data, parts)
 
 
 def split_ranges(path: str | os.PathLike[str], parts: int) -> list[tuple[int, int]]:

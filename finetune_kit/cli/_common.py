@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperCommand, TyperGroup
 
-from finetune_kit.cli._options import FORMAT, OutputFormat
+from finetune_kit.cli._options import FORMAT, Engine, OutputFormat
 from finetune_kit.errors import FinetuneKitError
 
 __all__ = [
@@ -35,9 +35,11 @@ __all__ = [
     "OutputFormat",
     "app",
     "console",
+    "dask_options",
     "err_console",
     "errors_as_exit",
     "fail",
+    "on_dask",
     "print_json",
 ]
 
@@ -163,6 +165,32 @@ def fail(message: str, *, code: int = EXIT_USAGE) -> NoReturn:
     """Print a one-line error on stderr and exit with ``code``."""
     err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     raise typer.Exit(code)
+
+
+def on_dask(
+    engine: Engine, scheduler: str | None, partitioned: bool = False, *, jobs: int | None = None
+) -> bool:
+    """True for ``--engine dask``; the Dask-only options without it are a usage error."""
+    if engine is Engine.dask:
+        if scheduler is not None and jobs is not None:
+            fail("--jobs sizes the local cluster; a --scheduler's cluster has its own workers")
+        return True
+    if scheduler is not None:
+        fail("--scheduler names a Dask cluster: add --engine dask")
+    if partitioned:
+        fail("--partitioned writes part files from a Dask cluster: add --engine dask")
+    return False
+
+
+def dask_options(
+    scheduler: str | None, jobs: int | None, output_format: OutputFormat
+) -> dict[str, Any]:
+    """The Dask engine's cluster options of a command (``engines.dask.Cluster``).
+
+    Dask's progress bar shows for people (text output) on a terminal only.
+    """
+    progress = output_format is OutputFormat.text and console.is_terminal
+    return {"scheduler": scheduler, "workers": jobs, "progress": progress}
 
 
 @contextmanager

@@ -37,16 +37,20 @@ import typer
 __all__ = [
     "CONVENTIONS",
     "DIR_ARGUMENT",
+    "ENGINE",
     "EPOCHS",
     "FILE_ARGUMENT",
     "FORMAT",
     "JOBS",
     "METHOD",
     "MODEL",
+    "PARTITIONED",
     "PII",
     "PROVIDER",
+    "SCHEDULER",
     "YES",
     "Convention",
+    "Engine",
     "MethodChoice",
     "OutputFormat",
     "PIIChoice",
@@ -89,6 +93,13 @@ class Provider(str, enum.Enum):
     azure = "azure"
     together = "together"
     fireworks = "fireworks"
+
+
+class Engine(str, enum.Enum):
+    """Where a command's work runs: this machine's processes, or a Dask cluster."""
+
+    local = "local"
+    dask = "dask"
 
 
 @dataclass(frozen=True)
@@ -243,6 +254,26 @@ _ROWS = [
     Convention("output_tokens", ("--output-tokens",), "Output tokens per request.", "N", minimum=0),
     Convention("requests_per_day", ("--requests-per-day",), "Requests per day.", "N", minimum=0),
     Convention(
+        "engine",
+        ("--engine",),
+        "local: this machine's processes; dask: a Dask cluster (the dask extra), results "
+        "identical.",
+        choices=_values(Engine),
+    ),
+    Convention(
+        "scheduler",
+        ("--scheduler",),
+        "With --engine dask: the address of a running Dask scheduler (tcp://HOST:8786).",
+        "ADDRESS",
+        default_text="a local cluster sized to the machine",
+    ),
+    Convention(
+        "partitioned",
+        ("--partitioned",),
+        "With --engine dask: OUTPUT is a folder (or URL) of part files, part-00000.jsonl, ... "
+        "in order, instead of one file.",
+    ),
+    Convention(
         "poll_interval",
         ("--poll-interval",),
         "Seconds between two looks at the job.",
@@ -276,6 +307,12 @@ TOKENIZER = CONVENTIONS["tokenizer"].option()
 """``tokenizer: Annotated[str | None, TOKENIZER] = None`` (see docs/tokens.md)."""
 MAX_LENGTH = CONVENTIONS["max_length"].option()
 """``max_length: Annotated[int | None, MAX_LENGTH] = None``."""
+ENGINE = CONVENTIONS["engine"].option()
+"""``engine: Annotated[Engine, ENGINE] = Engine.local``."""
+SCHEDULER = CONVENTIONS["scheduler"].option()
+"""``scheduler: Annotated[str | None, SCHEDULER] = None``."""
+PARTITIONED = CONVENTIONS["partitioned"].option()
+"""``partitioned: Annotated[bool, PARTITIONED] = False``."""
 
 
 def validation_option(help: str) -> Any:

@@ -20,18 +20,23 @@ from finetune_kit.cli._common import (
     OutputFormat,
     app,
     console,
+    dask_options,
     err_console,
     errors_as_exit,
     fail,
+    on_dask,
     print_json,
 )
 from finetune_kit.cli._options import (
     CONVENTIONS,
+    ENGINE,
     EPOCHS,
     JOBS,
     METHOD,
     PROVIDER,
+    SCHEDULER,
     TOKENIZER,
+    Engine,
     MethodChoice,
     PIIChoice,
     Provider,
@@ -145,7 +150,13 @@ def _print_findings(title: str, findings: list[Any], style: str) -> None:
 
 @app.command("estimate")
 def estimate_command(
-    file: Annotated[Path, file_argument("The JSONL training file (never modified).")],
+    file: Annotated[
+        str,
+        file_argument(
+            "The JSONL training file (never modified); with --engine dask also JSONL or "
+            "Parquet globs, folders and s3:// or gs:// URLs."
+        ),
+    ],
     model: Annotated[str, model_option("Base model: alias, snapshot or ft: name.")],
     epochs: Annotated[int | None, EPOCHS] = None,
     method: Annotated[MethodChoice | None, METHOD] = None,
@@ -159,6 +170,8 @@ def estimate_command(
     ] = PIIChoice.off,
     provider: Annotated[Provider, PROVIDER] = Provider.openai,
     tokenizer: Annotated[str | None, TOKENIZER] = None,
+    engine: Annotated[Engine, ENGINE] = Engine.local,
+    scheduler: Annotated[str | None, SCHEDULER] = None,
 ) -> None:
     """Validate, count tokens and price a training job in one pass.
 
@@ -173,13 +186,15 @@ def estimate_command(
     from finetune_kit.validation.engine import Validator
 
     training_per_1m = _per_1m(price_per_1m, price_per_1k, None)
+    dask = on_dask(engine, scheduler, jobs=jobs)
     validator = Validator(pii=pii.value, profile=provider.value)
     bar: _ProgressBar | None = None
+    path = Path(file)
     try:
-        big = file.is_file() and file.stat().st_size >= PARALLEL_MIN_BYTES
+        big = path.is_file() and path.stat().st_size >= PARALLEL_MIN_BYTES
     except OSError:
         big = False
-    if big and err_console.is_terminal:
+    if big and err_console.is_terminal and not dask:
         bar = _ProgressBar()
     try:
         with errors_as_exit():
@@ -187,16 +202,19 @@ def estimate_command(
                 provider=provider.value, as_of=prices_as_of, validator=validator
             )
             method_name: Method | None = None if method is None else method.value
-            result = estimator.estimate_training(
-                file,
-                model,
-                n_epochs=epochs,
-                method=method_name,
-                jobs=jobs,
-                progress=bar,
-                tokenizer=tokenizer,
-                training_per_1m=training_per_1m,
-            )
+            asked: dict[str, Any] = {
+                "n_epochs": epochs,
+                "method": method_name,
+                "tokenizer": tokenizer,
+                "training_per_1m": training_per_1m,
+            }
+            if dask:
+                from finetune_kit.engines import dask as on_cluster
+
+                options = dask_options(scheduler, jobs, output_format)
+                result = on_cluster.estimate(file, model, estimator=estimator, **asked, **options)
+            else:
+                result = estimator.estimate_training(path, model, jobs=jobs, progress=bar, **asked)
     finally:
         if bar is not None:
             bar.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -15,17 +15,22 @@ from finetune_kit.cli._common import (
     OutputFormat,
     app,
     console,
+    dask_options,
     errors_as_exit,
     fail,
+    on_dask,
     print_json,
 )
 from finetune_kit.cli._options import (
     CONVENTIONS,
+    ENGINE,
     METHOD,
     PII,
     PROVIDER,
+    SCHEDULER,
     THRESHOLD,
     TOKENIZER,
+    Engine,
     MethodChoice,
     PIIChoice,
     Provider,
@@ -44,7 +49,13 @@ def _method(value: MethodChoice | None) -> Method | None:
 
 @app.command()
 def validate(
-    file: Annotated[Path, file_argument("The JSONL file to check (never modified).")],
+    file: Annotated[
+        str,
+        file_argument(
+            "The JSONL file to check (never modified); with --engine dask also JSONL or "
+            "Parquet globs, folders and s3:// or gs:// URLs."
+        ),
+    ],
     model: Annotated[
         str | None,
         CONVENTIONS["model"].option(
@@ -68,6 +79,8 @@ def validate(
     provider: Annotated[Provider, PROVIDER] = Provider.openai,
     output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,
     tokenizer: Annotated[str | None, TOKENIZER] = None,
+    engine: Annotated[Engine, ENGINE] = Engine.local,
+    scheduler: Annotated[str | None, SCHEDULER] = None,
 ) -> None:
     """Check a JSONL file and report every problem, with line numbers and fixes.
 
@@ -79,13 +92,26 @@ def validate(
 
     if not near and (threshold is not None or validation is not None):
         fail("--threshold and --validation look for near-duplicates: add --near")
+    dask = on_dask(engine, scheduler)
+    if dask and validation is not None:
+        fail("--validation runs on one machine: drop --engine dask or --validation")
     with errors_as_exit():
         validator = Validator(pii=pii.value, profile=provider.value)
-        report = validator.validate(file, model=model, method=_method(method), tokenizer=tokenizer)
+        asked: dict[str, Any] = {"model": model, "method": _method(method), "tokenizer": tokenizer}
+        if dask:
+            from finetune_kit.engines import dask as on_cluster
+
+            options = dask_options(scheduler, None, output_format)
+            report = on_cluster.validate(file, validator=validator, **asked, **options)
+        else:
+            report = validator.validate(file, **asked)
         if near:
             from finetune_kit.dedupe import find_duplicates, with_near_findings
 
-            found = find_duplicates(file, near=True, threshold=threshold, validation=validation)
+            if dask:
+                found = on_cluster.dedupe(file, near=True, threshold=threshold, scheduler=scheduler)
+            else:
+                found = find_duplicates(file, near=True, threshold=threshold, validation=validation)
             report = with_near_findings(report, found)
     if output_format is OutputFormat.json:
         print_json(report.to_dict())

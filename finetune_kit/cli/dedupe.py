@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -13,16 +13,22 @@ from finetune_kit.cli._common import (
     OutputFormat,
     app,
     console,
+    dask_options,
     errors_as_exit,
     fail,
+    on_dask,
     print_json,
 )
 from finetune_kit.cli._options import (
     CONVENTIONS,
+    ENGINE,
     EPOCHS,
     FORMAT,
     JOBS,
+    PARTITIONED,
+    SCHEDULER,
     THRESHOLD,
+    Engine,
     file_argument,
     validation_option,
 )
@@ -40,7 +46,13 @@ class KeepChoice(str, enum.Enum):
 
 @app.command("dedupe")
 def dedupe_command(
-    file: Annotated[Path, file_argument("The JSONL training file (never modified).")],
+    file: Annotated[
+        str,
+        file_argument(
+            "The JSONL training file (never modified); with --engine dask also JSONL or "
+            "Parquet globs, folders and s3:// or gs:// URLs."
+        ),
+    ],
     near: Annotated[
         bool,
         typer.Option(
@@ -75,6 +87,9 @@ def dedupe_command(
     epochs: Annotated[int | None, EPOCHS] = None,
     jobs: Annotated[int | None, JOBS] = None,
     output_format: Annotated[OutputFormat, FORMAT] = OutputFormat.text,
+    engine: Annotated[Engine, ENGINE] = Engine.local,
+    scheduler: Annotated[str | None, SCHEDULER] = None,
+    partitioned: Annotated[bool, PARTITIONED] = False,
 ) -> None:
     """Find duplicate examples (exact, or near with --near) and leaks into a validation file.
 
@@ -86,19 +101,31 @@ def dedupe_command(
     if not near and (threshold is not None or include_system):
         fail("--threshold and --include-system apply to near-duplicates: add --near")
     config = NearConfig(system=include_system) if near else None
+    dask = on_dask(engine, scheduler, partitioned, jobs=jobs)
+    if dask and (validation is not None or model is not None):
+        fail("--validation and --model run on one machine: drop them or --engine dask")
     with errors_as_exit():
-        report = dedupe_file(
-            file,
-            output,
-            near=near,
-            threshold=threshold,
-            keep=keep.value,
-            validation=validation,
-            config=config,
-            model=model,
-            n_epochs=epochs,
-            jobs=jobs,
-        )
+        asked: dict[str, Any] = {
+            "near": near,
+            "threshold": threshold,
+            "keep": keep.value,
+            "config": config,
+        }
+        if dask:
+            from finetune_kit.engines import dask as on_cluster
+
+            options = dask_options(scheduler, jobs, output_format)
+            report = on_cluster.dedupe(file, output, partitioned=partitioned, **asked, **options)
+        else:
+            report = dedupe_file(
+                file,
+                output,
+                validation=validation,
+                model=model,
+                n_epochs=epochs,
+                jobs=jobs,
+                **asked,
+            )
     if output_format is OutputFormat.json:
         print_json(report.to_dict())
     else:

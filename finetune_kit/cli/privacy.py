@@ -15,11 +15,21 @@ from finetune_kit.cli._common import (
     OutputFormat,
     app,
     console,
+    dask_options,
     errors_as_exit,
     fail,
+    on_dask,
     print_json,
 )
-from finetune_kit.cli._options import JOBS, file_argument, output_option
+from finetune_kit.cli._options import (
+    ENGINE,
+    JOBS,
+    PARTITIONED,
+    SCHEDULER,
+    Engine,
+    file_argument,
+    output_option,
+)
 from finetune_kit.privacy.redaction import SECRET_ENV, RedactionReport, list_detectors, redact_file
 
 
@@ -96,7 +106,13 @@ JOBS_OPTION = JOBS
 
 @app.command("redact")
 def redact(
-    file: Annotated[Path, file_argument("The JSONL file to redact (never modified).")],
+    file: Annotated[
+        str,
+        file_argument(
+            "The JSONL file to redact (never modified); with --engine dask also globs, "
+            "folders and s3:// or gs:// URLs."
+        ),
+    ],
     output: Annotated[Path, output_option("Where to write the redacted file.")],
     strategy: Annotated[StrategyChoice, STRATEGY_OPTION] = StrategyChoice.mask,
     kinds: Annotated[str | None, KINDS_OPTION] = None,
@@ -105,12 +121,30 @@ def redact(
     region: Annotated[str | None, REGION_OPTION] = None,
     jobs: Annotated[int | None, JOBS_OPTION] = None,
     output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,
+    engine: Annotated[Engine, ENGINE] = Engine.local,
+    scheduler: Annotated[str | None, SCHEDULER] = None,
+    partitioned: Annotated[bool, PARTITIONED] = False,
 ) -> None:
     """Find personal data and secrets in a JSONL file and write a redacted copy."""
     from finetune_kit.privacy.redaction import Redactor
 
-    path = file
+    path = Path(file)
+    if on_dask(engine, scheduler, partitioned, jobs=jobs):
+        from finetune_kit.engines import dask as on_cluster
 
+        with errors_as_exit():
+            redactor = Redactor(
+                strategy.value, kinds=kinds, secret=secret, presidio=presidio, region=region
+            )
+            report = on_cluster.redact(
+                file,
+                str(output),
+                redactor=redactor,
+                partitioned=partitioned,
+                **dask_options(scheduler, jobs, output_format),
+            )
+        _show(report, output_format)
+        return
     if not path.is_file():
         what = "is a directory" if path.is_dir() else "file not found"
         fail(f"{path}: {what}")
@@ -134,6 +168,10 @@ def redact(
                 )
         else:
             report = redact_file(path, output, redactor=redactor, workers=jobs)
+    _show(report, output_format)
+
+
+def _show(report: RedactionReport, output_format: OutputFormat) -> None:
     if output_format is OutputFormat.json:
         print_json(report.to_dict())
     else:

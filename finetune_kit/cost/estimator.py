@@ -483,7 +483,7 @@ class _ScanResult:
 class _ScanSpec:
     """Everything a worker needs besides the tokenizer and the validator."""
 
-    model: str
+    model: str | None
     method: Method | None
     expected_format: Format | None
     file: str | None
@@ -529,11 +529,19 @@ class _OpenCounter:
 def _scan(
     validator: Validator,
     lines: Iterable[Line],
-    tokenizer: Tokenizer | _OpenCounter,
+    tokenizer: Tokenizer | _OpenCounter | ChatTokenizer | None,
     spec: _ScanSpec,
     *,
     track_duplicates: bool,
+    at_file_start: bool = True,
 ) -> _ScanResult:
+    """Scan one stream of lines (a file, a byte range, a partition) into a mergeable result.
+
+    ``tokenizer`` counts each valid example (``None``: no counting, as ``validate`` without a
+    model); ``track_duplicates`` keeps the digests `_merge` needs to name a duplicate's first
+    line across ranges; ``at_file_start`` is False for a range that starts after the file's
+    first line.
+    """
     state = _FileState()
     findings: list[Finding] = []
     counts: array[int] = array("I")
@@ -545,9 +553,10 @@ def _scan(
         method=spec.method,
         expected_format=spec.expected_format,
         file=spec.file,
-        counter=tokenizer.count_raw,
+        counter=tokenizer.count_raw if tokenizer is not None else None,
         token_limit=spec.token_limit,
         state=state,
+        at_file_start=at_file_start,
     ):
         if result.tokens is not None:
             append(result.tokens)
@@ -579,6 +588,7 @@ def _scan_range(path: str, start: int, end: int, spec: _ScanSpec) -> _ScanResult
         cast("Tokenizer | _OpenCounter", _WORKER["tokenizer"]),
         spec,
         track_duplicates=True,
+        at_file_start=start == 0,
     )
 
 
@@ -592,9 +602,9 @@ def _tracked(lines: Iterable[Line], total: int, progress: ProgressCallback) -> I
     progress(total, total)
 
 
-def _first_format(path: str) -> Format | None:
-    """The format of the file's first example (what a single pass would settle on)."""
-    for line in iter_jsonl(path):
+def _first_format(path: str | Iterable[Line]) -> Format | None:
+    """The format of the first example of a file or lines (what a single pass settles on)."""
+    for line in iter_jsonl(path) if isinstance(path, str) else path:
         if isinstance(line.value, dict):
             fmt = detect_format(line.value)
             if fmt != "completion":
@@ -773,12 +783,7 @@ class CostEstimator:
             DataError: The file cannot be read.
             TokenizerUnavailable: The model's tokenizer cannot be loaded.
         """
-        if n_epochs is not None and not 1 <= n_epochs <= 50:
-            raise ConfigError(f"n_epochs must be between 1 and 50, not {n_epochs}")
-        if jobs is not None and jobs < 1:
-            raise ConfigError(f"jobs must be at least 1, not {jobs}")
-        if token_limit is not None and token_limit < 1:
-            raise ConfigError(f"token_limit must be at least 1, not {token_limit}")
+        _check_arguments(n_epochs, jobs, token_limit)
         source: str | None = None
         if isinstance(data, str | os.PathLike):
             source = str(data)
@@ -1120,6 +1125,16 @@ def _chat_tokenizer(
             hint="build the tokenizer with max_length=... instead",
         )
     return tokenizer
+
+
+def _check_arguments(n_epochs: int | None, jobs: int | None, token_limit: int | None) -> None:
+    """The estimate's own argument checks (before anything is read)."""
+    if n_epochs is not None and not 1 <= n_epochs <= 50:
+        raise ConfigError(f"n_epochs must be between 1 and 50, not {n_epochs}")
+    if jobs is not None and jobs < 1:
+        raise ConfigError(f"jobs must be at least 1, not {jobs}")
+    if token_limit is not None and token_limit < 1:
+        raise ConfigError(f"token_limit must be at least 1, not {token_limit}")
 
 
 def _method_of(state: _FileState) -> str:

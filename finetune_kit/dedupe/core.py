@@ -179,6 +179,35 @@ def find_duplicates(
         raise ConfigError(f"keep must be one of {', '.join(_KEEP)}, not {keep!r}")
     if jobs is not None and jobs < 1:
         raise ConfigError(f"jobs must be at least 1, not {jobs}")
+    cfg = _config(near, threshold, config)
+    started = time.perf_counter()
+    if not isinstance(data, str | os.PathLike):
+        data = list(data)  # read twice (scan, then the kept examples)
+    state = _state(data, cfg, jobs)
+    v_state = _state(validation, cfg, jobs) if validation is not None else None
+    report = _report(
+        state,
+        v_state,
+        cfg,
+        keep,
+        started,
+        source=str(data) if isinstance(data, str | os.PathLike) else None,
+        validation_source=(
+            str(validation)
+            if isinstance(validation, str | os.PathLike)
+            else ("(in memory)" if validation is not None else None)
+        ),
+    )
+    if model is not None:
+        dropped = report.dropped_lines
+        before = _estimate(estimator, data, model, n_epochs, jobs)
+        after = _estimate(estimator, _kept_objects(data, dropped), model, n_epochs, jobs)
+        report.savings = DedupeSavings(before, after)
+    return report
+
+
+def _config(near: bool, threshold: float | None, config: NearConfig | None) -> NearConfig | None:
+    """The near-duplicate settings asked for (``None``: exact duplicates)."""
     cfg: NearConfig | None = None
     if near:
         base = config if config is not None else NearConfig()
@@ -186,11 +215,20 @@ def find_duplicates(
         _rensa()
     elif threshold is not None or config is not None:
         raise ConfigError("threshold and config apply to near-duplicates", hint="add near=True")
-    started = time.perf_counter()
-    if not isinstance(data, str | os.PathLike):
-        data = list(data)  # read twice (scan, then the kept examples)
-    state = _state(data, cfg, jobs)
-    v_state = _state(validation, cfg, jobs) if validation is not None else None
+    return cfg
+
+
+def _report(
+    state: _Index,
+    v_state: _Index | None,
+    cfg: NearConfig | None,
+    keep: KeepPolicy,
+    started: float,
+    *,
+    source: str | None,
+    validation_source: str | None,
+) -> DedupeReport:
+    """Group a finished (merged) state and report it; ``started``: when the scan began."""
     scanned = time.perf_counter()
     raw: tuple[list[RawGroup], list[RawLeak], Any]
     if isinstance(state, NearIndex):
@@ -229,23 +267,7 @@ def find_duplicates(
             "system": cfg.system,
             "roles": cfg.roles,
         }
-    report = DedupeReport(
-        groups,
-        leaks,
-        stats,
-        source=str(data) if isinstance(data, str | os.PathLike) else None,
-        validation_source=(
-            str(validation)
-            if isinstance(validation, str | os.PathLike)
-            else ("(in memory)" if validation is not None else None)
-        ),
-    )
-    if model is not None:
-        dropped = report.dropped_lines
-        before = _estimate(estimator, data, model, n_epochs, jobs)
-        after = _estimate(estimator, _kept_objects(data, dropped), model, n_epochs, jobs)
-        report.savings = DedupeSavings(before, after)
-    return report
+    return DedupeReport(groups, leaks, stats, source=source, validation_source=validation_source)
 
 
 def _estimate(

@@ -939,17 +939,14 @@ class RedactionReport:
 
 
 def _redact_lines(
-    src: Path,
+    blocks: Iterable[tuple[bytes, list[bytes]]],
     out: IO[bytes],
     red: Redactor,
     report: RedactionReport,
     max_findings: int,
     progress: Callable[[int], None] | None = None,
-    *,
-    start: int = 0,
-    end: int | None = None,
 ) -> None:
-    """Redact the lines of ``src`` in ``[start, end)`` into ``out``, adding to ``report``.
+    """Redact blocks of whole lines (see `_iter_blocks`) into ``out``, adding to ``report``.
 
     A line that `gate_json_block` clears is only checked to be JSON and copied byte for byte;
     the others are parsed and walked. The loop keeps its counters local and writes a block at a
@@ -962,7 +959,7 @@ def _redact_lines(
     examples = 0
     read = 0
     batch: list[bytes] = []
-    for data, parts in _iter_blocks(src, start=start, end=end):
+    for data, parts in blocks:
         suspects = None if plan.always else gate_json_block(data, families)
         crlf = b"\r" in data
         offset = 0
@@ -1014,11 +1011,21 @@ def _redact_part(
     src: str, start: int, end: int, part: str, args: tuple[Any, ...], max_findings: int
 ) -> tuple[RedactionReport, list[tuple[Any, ...]]]:
     """Worker: redact the lines in ``[start, end)`` of ``src`` into the file ``part``."""
+    with Path(part).open("wb") as out:
+        return _redact_to(_iter_blocks(src, start=start, end=end), out, args, max_findings)
+
+
+def _redact_to(
+    blocks: Iterable[tuple[bytes, list[bytes]]],
+    out: IO[bytes],
+    args: tuple[Any, ...],
+    max_findings: int,
+) -> tuple[RedactionReport, list[tuple[Any, ...]]]:
+    """Worker: redact blocks with the redactor of ``Redactor._args``; lines numbered from 1."""
     strategy, kinds, secret, presidio, region = args
     red = Redactor(strategy, kinds=kinds, secret=secret, presidio=presidio, region=region)
     report = RedactionReport(strategy=red.strategy, kinds=red.codes)
-    with Path(part).open("wb") as out:
-        _redact_lines(Path(src), out, red, report, max_findings, start=start, end=end)
+    _redact_lines(blocks, out, red, report, max_findings)
     # Findings travel as plain tuples: frozen slotted dataclasses do not unpickle everywhere.
     findings = [dataclasses.astuple(f) for f in report.findings]
     report.findings = []
@@ -1051,28 +1058,39 @@ def _redact_parallel(
                 for (a, b), part in zip(ranges, parts, strict=True)
             ]
             results = [f.result() for f in futures]
-        offset = 0
         for (_, end), part, (partial, found) in zip(ranges, parts, results, strict=True):
             with Path(part).open("rb") as fh:
                 shutil.copyfileobj(fh, out, 1 << 20)
-            report.lines += partial.lines
-            report.examples += partial.examples
-            report.examples_changed += partial.examples_changed
-            report.examples_dropped += partial.examples_dropped
-            report.unparsed_lines += partial.unparsed_lines
-            room = 100 - len(report.unparsed_line_numbers)
-            report.unparsed_line_numbers.extend(
-                n + offset for n in partial.unparsed_line_numbers[:room]
-            )
-            for code, n in partial.counts.items():
-                report.counts[code] = report.counts.get(code, 0) + n
-            room = max_findings - len(report.findings)
-            kept = [PIIFinding(f[0], f[1], f[2], f[3], f[4], (f[5] or 0) + offset) for f in found]
-            report.findings.extend(kept[: max(room, 0)])
-            report.findings_truncated |= partial.findings_truncated or len(kept) > room
-            offset += partial.lines
+            _add_part(report, partial, found, max_findings)
             if progress is not None:
                 progress(end)
+
+
+def _add_part(
+    report: RedactionReport,
+    partial: RedactionReport,
+    found: list[tuple[Any, ...]],
+    max_findings: int,
+) -> None:
+    """Fold the report of the next range or partition (lines numbered from 1) into ``report``.
+
+    ``found`` are its findings as tuples (see `_redact_part`); their lines and its unparsed
+    line numbers are shifted by the lines ``report`` holds so far, as one pass would number them.
+    """
+    offset = report.lines
+    report.lines += partial.lines
+    report.examples += partial.examples
+    report.examples_changed += partial.examples_changed
+    report.examples_dropped += partial.examples_dropped
+    report.unparsed_lines += partial.unparsed_lines
+    room = 100 - len(report.unparsed_line_numbers)
+    report.unparsed_line_numbers.extend(n + offset for n in partial.unparsed_line_numbers[:room])
+    for code, n in partial.counts.items():
+        report.counts[code] = report.counts.get(code, 0) + n
+    room = max_findings - len(report.findings)
+    kept = [PIIFinding(f[0], f[1], f[2], f[3], f[4], (f[5] or 0) + offset) for f in found]
+    report.findings.extend(kept[: max(room, 0)])
+    report.findings_truncated |= partial.findings_truncated or len(kept) > room
 
 
 def redact_file(
@@ -1155,7 +1173,7 @@ def redact_file(
         if parallel:
             _redact_parallel(src, out, red, report, workers, max_findings, progress)
         else:
-            _redact_lines(src, out, red, report, max_findings, progress)
+            _redact_lines(_iter_blocks(src), out, red, report, max_findings, progress)
     report.bytes_read = size
     report.seconds = time.perf_counter() - started
     if progress is not None:

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 
     from finetune_kit.dataset import Dataset
     from finetune_kit.schema import Example, PreferenceExample
+    from finetune_kit.tokens.chat import ChatTokenizer
+    from finetune_kit.tokens.counting import Tokenizer
 
 __all__ = [
     "CATALOG",
@@ -646,6 +648,7 @@ class Validator:
         counter: TokenCounter | None = None,
         token_limit: int | None = None,
         state: _FileState | None = None,
+        at_file_start: bool = True,
     ) -> Iterator[LineResult]:
         """Check lines one by one, yielding each line's result as soon as it is known.
 
@@ -663,6 +666,9 @@ class Validator:
             counter: Counts each valid example's tokens (``LineResult.tokens``).
             token_limit: Per-example token limit; longer examples get ``example_too_long``.
             state: Accumulator for file-level statistics.
+            at_file_start: The lines start at the start of the file (False for a later byte
+                range or partition of it, numbered from 1 too: its line 1 is not the file's,
+                so the byte-order-mark rules of the file's first line do not apply).
 
         Yields:
             One [`LineResult`][finetune_kit.LineResult] per line.
@@ -688,13 +694,14 @@ class Validator:
             "chat": Example,
             "preference": PreferenceExample,
         }
+        first_line = 1 if at_file_start else 0  # no line is the file's first otherwise
         for line in lines:
             st.n_lines += 1
             n = line.number
             found: list[Finding] = []
-            if line.had_bom and not (n == 1 and self.profile.bom != "forbidden"):
+            if line.had_bom and not (n == first_line and self.profile.bom != "forbidden"):
                 found.append(_finding("bom", "the line starts with a UTF-8 byte-order mark", n))
-            if n == 1 and not line.had_bom and self.profile.bom == "required":
+            if n == first_line and not line.had_bom and self.profile.bom == "required":
                 found.append(
                     _finding(
                         "bom_missing",
@@ -860,44 +867,13 @@ class Validator:
             lines: Iterable[Line] = iter_jsonl(source)
         else:
             lines = _lines_from_objects(source)
-        counter: TokenCounter | None = None
-        if model is not None and (tokenizer is not None or _is_open_model(model)):
-            from finetune_kit.catalog.providers import training_limit
-            from finetune_kit.tokens.registry import tokenizer_for_model
-
-            if token_limit is None:  # the provider's training length for the model, if known
-                token_limit = training_limit(self.profile.limits_from, model, method)
-            chat = tokenizer_for_model(
-                model,
-                tokenizer=os.fspath(tokenizer) if tokenizer is not None else None,
-                max_length=token_limit,
-            )
-            counter = chat.count_raw
-            token_limit = chat.max_length
-        elif model is not None:
-            from finetune_kit.catalog.providers import price_table, training_overrides
-            from finetune_kit.tokens.counting import Tokenizer
-
-            source_name = self.profile.limits_from
-            tok = Tokenizer.for_model(model, prices=price_table(source_name))
-            counter = tok.count_raw
-            if token_limit is None:
-                limit = training_overrides(source_name, model, method).get("token_limit")
-                token_limit = int(limit) if limit is not None else tok.example_limit
+        count, token_limit = self._counter(model, method, token_limit, tokenizer)
+        counter = count.count_raw if count is not None else None
         state = _FileState()
         findings: list[Finding] = []
         if file is not None:
             path = Path(file)
-            size = path.stat().st_size if path.is_file() else 0
-            if size > self.profile.max_file_bytes:
-                findings.append(
-                    _finding(
-                        "file_too_large",
-                        f"{size:,} bytes; {self.profile.title} takes at most "
-                        f"{self.profile.max_file_bytes:,}",
-                        None,
-                    )
-                )
+            findings.extend(self._size_findings(path.stat().st_size if path.is_file() else 0))
         for result in self.scan(
             lines,
             model=model,
@@ -910,6 +886,55 @@ class Validator:
             findings.extend(result.findings)
         findings.extend(self.finish(state))
         return ValidationReport(findings=findings, stats=state.stats(), source=file)
+
+    def _counter(
+        self,
+        model: str | None,
+        method: Method | None,
+        token_limit: int | None,
+        tokenizer: str | os.PathLike[str] | None,
+    ) -> tuple[Tokenizer | ChatTokenizer | None, int | None]:
+        """What counts ``model``'s tokens during a validation, and the per-example limit.
+
+        ``None`` counts nothing (no model). Byte ranges and partitions scanned elsewhere make
+        theirs here too, so every scan of a validation counts alike.
+        """
+        if model is not None and (tokenizer is not None or _is_open_model(model)):
+            from finetune_kit.catalog.providers import training_limit
+            from finetune_kit.tokens.registry import tokenizer_for_model
+
+            if token_limit is None:  # the provider's training length for the model, if known
+                token_limit = training_limit(self.profile.limits_from, model, method)
+            chat = tokenizer_for_model(
+                model,
+                tokenizer=os.fspath(tokenizer) if tokenizer is not None else None,
+                max_length=token_limit,
+            )
+            return chat, chat.max_length
+        if model is not None:
+            from finetune_kit.catalog.providers import price_table, training_overrides
+            from finetune_kit.tokens.counting import Tokenizer
+
+            source_name = self.profile.limits_from
+            tok = Tokenizer.for_model(model, prices=price_table(source_name))
+            if token_limit is None:
+                limit = training_overrides(source_name, model, method).get("token_limit")
+                token_limit = int(limit) if limit is not None else tok.example_limit
+            return tok, token_limit
+        return None, token_limit
+
+    def _size_findings(self, size: int) -> list[Finding]:
+        """``file_too_large`` when a file of ``size`` bytes is over the provider's limit."""
+        if size <= self.profile.max_file_bytes:
+            return []
+        return [
+            _finding(
+                "file_too_large",
+                f"{size:,} bytes; {self.profile.title} takes at most "
+                f"{self.profile.max_file_bytes:,}",
+                None,
+            )
+        ]
 
 
 def _is_open_model(model: str) -> bool:

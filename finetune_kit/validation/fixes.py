@@ -11,16 +11,23 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from finetune_kit._html import key_values
 from finetune_kit._io import atomic_write
 from finetune_kit.errors import DataError
 from finetune_kit.reading import Line, iter_jsonl, parse_line
-from finetune_kit.validation.engine import Finding, Method, Validator, _FileState
+from finetune_kit.validation.engine import (
+    Finding,
+    Format,
+    Method,
+    Validator,
+    _duplicate,
+    _FileState,
+)
 
 __all__ = ["FixReport", "fix_file"]
 
@@ -95,9 +102,11 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def _safe_lines(path: Path, report: FixReport, originals: dict[int, bytes]) -> Iterator[Line]:
+def _safe_lines(
+    lines: Iterable[Line], report: FixReport, originals: dict[int, bytes]
+) -> Iterator[Line]:
     """Lines with the safe encoding fixes applied; blank lines are dropped here."""
-    for line in iter_jsonl(path):
+    for line in lines:
         raw = line.raw
         if line.had_bom:
             report.fixed["bom"] += 1
@@ -162,33 +171,65 @@ def fix_file(
             )
     report = FixReport(str(src), str(out), str(rej))
     engine = validator or Validator(plugins=False)
-    state = _FileState()
-    originals: dict[int, bytes] = {}
     with atomic_write(out, binary=True) as good, atomic_write(rej, binary=True) as bad:
-        for result in engine.scan(_safe_lines(src, report, originals), method=method, state=state):
-            raw = originals.pop(result.line)
-            if result.has_error:
-                report.n_rejected += 1
-                record = {
-                    "line": result.line,
-                    **_raw_fields(raw),
-                    "findings": [f.to_dict() for f in result.findings],
-                }
-                bad.write(json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n")
-            elif any(f.code == "duplicate_example" for f in result.findings):
-                report.fixed["duplicate_example"] += 1
-            else:
-                if bom and report.n_written == 0:
-                    good.write(_BOM)
-                    report.fixed["bom_missing"] += 1
-                good.write(raw + b"\n")
-                report.n_written += 1
+        _fix_into(engine, iter_jsonl(src), good, bad, report, method=method, bom=bom)
     if rejects is None and report.n_rejected == 0:
         rej.unlink(missing_ok=True)
         report.rejects = None
-    state.n_examples = report.n_written
-    report.file_findings = engine.finish(state)
+    report.file_findings = engine.finish(_FileState(n_examples=report.n_written))
     return report
+
+
+def _fix_into(
+    engine: Validator,
+    lines: Iterable[Line],
+    good: IO[bytes],
+    bad: IO[bytes],
+    report: FixReport,
+    *,
+    method: Method | None,
+    bom: bool,
+    expected_format: Format | None = None,
+    later_copies: Mapping[int, int] | None = None,
+) -> _FileState:
+    """Fix ``lines`` into ``good`` (and ``bad``, the rejects), counting in ``report``.
+
+    ``later_copies`` (line -> first line) marks lines as copies of examples seen before these
+    lines (in an earlier partition of the same file): they are dropped as duplicates too.
+
+    Returns:
+        The scan's state (its ``seen`` digests name each example's first line).
+    """
+    state = _FileState()
+    originals: dict[int, bytes] = {}
+    scan = engine.scan(
+        _safe_lines(lines, report, originals),
+        method=method,
+        expected_format=expected_format,
+        state=state,
+    )
+    for result in scan:
+        first = later_copies.get(result.line) if later_copies else None
+        if first is not None:
+            result.findings.append(_duplicate(result.line, first))
+        raw = originals.pop(result.line)
+        if result.has_error:
+            report.n_rejected += 1
+            record = {
+                "line": result.line,
+                **_raw_fields(raw),
+                "findings": [f.to_dict() for f in result.findings],
+            }
+            bad.write(json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n")
+        elif any(f.code == "duplicate_example" for f in result.findings):
+            report.fixed["duplicate_example"] += 1
+        else:
+            if bom and report.n_written == 0:
+                good.write(_BOM)
+                report.fixed["bom_missing"] += 1
+            good.write(raw + b"\n")
+            report.n_written += 1
+    return state
 
 
 def _raw_fields(raw: bytes) -> dict[str, str]:

@@ -304,6 +304,24 @@ def many_ranges(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.usefixtures("many_ranges")
+def test_parallel_scan_keeps_first_line_bom_rules_to_the_first_range(
+    write_lines: WriteLines,
+) -> None:
+    from finetune_kit.validation.engine import Validator
+
+    bom = b"\xef\xbb\xbf"
+    lines: list[Any] = [bom + json.dumps(good_example(0)).encode()]
+    lines += [good_example(i) for i in range(1, 120)]
+    lines[70] = bom + json.dumps(good_example(70)).encode()  # a BOM inside the file
+    path = write_lines(lines)
+    estimator = CostEstimator(validator=Validator(pii="off", profile="azure"))
+    serial = estimator.estimate_training(path, "gpt-4o-mini", jobs=1, lifecycle=False)
+    parallel = estimator.estimate_training(path, "gpt-4o-mini", jobs=2, lifecycle=False)
+    assert [(f.line, f.code) for f in serial.findings] == [(71, "bom")]
+    assert parallel.findings == serial.findings
+
+
+@pytest.mark.usefixtures("many_ranges")
 def test_parallel_scan_equals_serial_scan(
     write_lines: WriteLines, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -13,97 +13,12 @@ import finetune_kit
 from conftest import WriteLines, good_example
 from finetune_kit import Example, Problem, Rule, RuleContext, Severity, Validator, validate
 from finetune_kit.validation import engine as validation_module
-
-U = '{"role": "user", "content": "Q?"}'
-A = '{"role": "assistant", "content": "A."}'
-CALL = '{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}'
-
-# Thirty lines, each with exactly one defect (and so exactly one finding).
-THIRTY: list[tuple[str | bytes, str]] = [
-    ("not json", "invalid_json"),
-    ('{"messages": [' + U + ", " + A + "]} {}", "trailing_data"),
-    ("[1, 2]", "not_an_object"),
-    ('{"messages": [{"role": "user", "content": "caf\xe9"}, ' + A + "]}", "invalid_utf8"),
-    ("", "blank_line"),
-    ('{"prompt": "p", "completion": "c"}', "legacy_completion_format"),
-    ("{}", "missing_messages"),
-    ('{"messages": "hello"}', "messages_not_list"),
-    ('{"messages": []}', "empty_messages"),
-    ('{"messages": [' + U + ", 7, " + A + "]}", "message_not_object"),
-    ('{"messages": [' + U + ", " + A + '], "extra": 1}', "unknown_key"),
-    ('{"messages": [{"content": "Q?"}, ' + A + "]}", "missing_role"),
-    ('{"messages": [' + U + ', {"role": "bot", "content": "A."}, ' + A + "]}", "unknown_role"),
-    ('{"messages": [{"role": "user", "content": {"t": 1}}, ' + A + "]}", "invalid_content_type"),
-    ('{"messages": [{"role": "user"}, ' + A + "]}", "missing_content"),
-    ('{"messages": [' + U + ', {"role": "assistant", "content": ""}]}', "empty_assistant_message"),
-    (
-        '{"messages": [' + U + ', {"role": "assistant", "content": "A.", "weight": 2}]}',
-        "invalid_weight",
-    ),
-    (
-        '{"messages": [{"role": "user", "content": "Q?", "weight": 0}, ' + A + "]}",
-        "weight_on_non_assistant",
-    ),
-    (
-        '{"messages": [' + U + ', {"role": "assistant", "tool_calls": [{"id": "c1", "type": '
-        '"function", "function": {"arguments": "{}"}}]}]}',
-        "invalid_tool_call",
-    ),
-    (
-        '{"messages": [' + U + ', {"role": "assistant", "tool_calls": [{"id": "c1", "type": '
-        '"function", "function": {"name": "f", "arguments": "[1]"}}]}]}',
-        "invalid_tool_arguments",
-    ),
-    (
-        '{"messages": [' + U + ', {"role": "assistant", "tool_calls": [' + CALL + "]}, "
-        '{"role": "tool", "content": "r"}, ' + A + "]}",
-        "missing_tool_call_id",
-    ),
-    (
-        '{"messages": [' + U + ', {"role": "assistant", "tool_calls": [' + CALL + "]}, "
-        '{"role": "tool", "tool_call_id": "zz", "content": "r"}, ' + A + "]}",
-        "unknown_tool_call_id",
-    ),
-    (
-        '{"messages": [{"role": "user", "content": [{"type": "video", "video": 1}]}, ' + A + "]}",
-        "unknown_content_part",
-    ),
-    (
-        '{"messages": [{"role": "user", "content": [{"type": "text", "text": 5}]}, ' + A + "]}",
-        "invalid_content_part",
-    ),
-    (
-        '{"messages": [' + U + ', {"role": "assistant", "content": [{"type": "image_url", '
-        '"image_url": {"url": "https://x/a.png"}}]}]}',
-        "image_in_assistant_message",
-    ),
-    (
-        '{"messages": [{"role": "user", "content": "Q?", "name": 3}, ' + A + "]}",
-        "invalid_field_type",
-    ),
-    (
-        '{"messages": [' + U + ', {"role": "assistant", "content": "<|endoftext|>"}]}',
-        "special_token",
-    ),
-    ('{"messages": [' + U + "]}", "missing_assistant_message"),
-    (
-        '{"messages": [' + U + ', {"role": "assistant", "content": "A.", "weight": 0}]}',
-        "nothing_to_train_on",
-    ),
-    ('{"messages": [{"role": "system", "content": "  "}, ' + U + ", " + A + "]}", "empty_content"),
-]
-
-
-def _thirty_lines() -> list[str | bytes]:
-    out: list[str | bytes] = []
-    for text, code in THIRTY:
-        out.append(text.encode("cp1252") if code == "invalid_utf8" else text)
-    return out
+from validation_corpus import THIRTY, thirty_lines
 
 
 def test_thirty_defects_on_thirty_lines_give_thirty_findings(write_lines: WriteLines) -> None:
     assert len({code for _, code in THIRTY}) == 30
-    path = write_lines(_thirty_lines())
+    path = write_lines(thirty_lines())
     report = validate(path)
     got = [(f.line, f.code) for f in report.findings]
     assert got == [(i + 1, code) for i, (_, code) in enumerate(THIRTY)]
@@ -123,7 +38,7 @@ def test_in_memory_line_is_row_index_plus_one() -> None:
 
 
 def test_report_json_contract(write_lines: WriteLines) -> None:
-    report = validate(write_lines(_thirty_lines()[:3]))
+    report = validate(write_lines(thirty_lines()[:3]))
     data = json.loads(report.to_json())
     assert set(data) == {"errors", "warnings", "stats"}
     for entry in data["errors"] + data["warnings"]:
@@ -133,7 +48,7 @@ def test_report_json_contract(write_lines: WriteLines) -> None:
 
 
 def test_report_renders_as_dataframe_and_html(write_lines: WriteLines) -> None:
-    report = validate(write_lines(_thirty_lines()))
+    report = validate(write_lines(thirty_lines()))
     df = report.to_dataframe()
     assert list(df.columns) == ["line", "code", "severity", "field", "message", "hint"]
     assert len(df) == 30

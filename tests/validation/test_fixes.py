@@ -4,16 +4,16 @@ import json
 from pathlib import Path
 
 import pytest
-from test_engine import THIRTY, _thirty_lines
 
 from conftest import WriteLines, good_example
 from finetune_kit import DataError, fix_file, validate
+from validation_corpus import THIRTY, thirty_lines
 
 SAFE = {"invalid_utf8", "blank_line"}
 
 
 def test_fix_on_thirty_defects_loses_nothing(write_lines: WriteLines, tmp_path: Path) -> None:
-    src = write_lines([good_example(i) for i in range(12)] + _thirty_lines())
+    src = write_lines([good_example(i) for i in range(12)] + thirty_lines())
     out, rejects = tmp_path / "out.jsonl", tmp_path / "rejects.jsonl"
     report = fix_file(src, out, rejects=rejects)
     written = out.read_text(encoding="utf-8").splitlines()

@@ -13,30 +13,14 @@ from conftest import WriteLines, good_example
 from finetune_kit import RuleContext, Severity, Validator, validate
 from finetune_kit._checks import forget_messages
 from finetune_kit.validation.rules import BUILTIN_RULES, CATALOG, PLAIN_SILENT
-
-LINE_CODES = sorted(code for code, info in CATALOG.items() if info.bad is not None)
-PREFERENCE_CODES = {r.code for r in BUILTIN_RULES if r.formats == frozenset({"preference"})}
-
-
-def _padding(code: str) -> list[Any]:
-    """Nine valid examples in the same format as the code's example line."""
-    info = CATALOG[code]
-    if code in PREFERENCE_CODES or (info.good and '"input"' in info.good):
-        base = json.loads(CATALOG["missing_input_messages"].good or "{}")
-        out = []
-        for i in range(9):
-            ex = json.loads(json.dumps(base))
-            ex["input"]["messages"][0]["content"] = f"Question {i}?"
-            out.append(ex)
-        return out
-    return [good_example(i) for i in range(9)]
+from validation_corpus import LINE_CODES, padding
 
 
 @pytest.mark.parametrize("code", LINE_CODES)
 def test_bad_line_yields_its_code_at_its_line(code: str, write_lines: WriteLines) -> None:
     info = CATALOG[code]
     assert info.bad is not None
-    path = write_lines([*_padding(code), info.bad])
+    path = write_lines([*padding(code), info.bad])
     model = "gpt-3.5-turbo-0125" if code == "model_lacks_vision" else None  # needs a model
     report = validate(path, model=model)
     at_line = {f.code for f in report.findings if f.line == 10}
@@ -51,7 +35,7 @@ def test_bad_line_yields_its_code_at_its_line(code: str, write_lines: WriteLines
 def test_fixed_line_yields_nothing(code: str, write_lines: WriteLines) -> None:
     info = CATALOG[code]
     assert info.good is not None
-    path = write_lines([*_padding(code), info.good])
+    path = write_lines([*padding(code), info.good])
     report = validate(path)
     assert report.findings == [], report.findings
 
@@ -138,7 +122,7 @@ def test_duplicates_of_text_with_lone_surrogates_are_found() -> None:
 def test_vision_models_accept_images(write_lines: WriteLines) -> None:
     bad = CATALOG["model_lacks_vision"].bad
     assert bad is not None
-    path = write_lines([*_padding("model_lacks_vision"), bad])
+    path = write_lines([*padding("model_lacks_vision"), bad])
     assert "model_lacks_vision" not in {
         f.code for f in validate(path, model="gpt-4o-2024-08-06").findings
     }
