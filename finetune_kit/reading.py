@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -21,7 +21,8 @@ __all__ = ["Line", "LineProblem", "iter_jsonl", "parse_line", "split_ranges"]
 
 _BOM = b"\xef\xbb\xbf"
 _DECODER = json.JSONDecoder()
-_SCAN = _DECODER.scan_once  # the scanner `json.loads` runs, without its three Python frames
+# the scanner `json.loads` runs, without its three Python frames
+_SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
 _WHITESPACE = " \t\r\n"
 _WS_START = frozenset(_WHITESPACE)
 _BLOCK_SIZE = 1 << 20
