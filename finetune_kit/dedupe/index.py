@@ -48,7 +48,7 @@ MAX_BUCKET = 1024
 """A bucket larger than this compares each member with its first ``MAX_BUCKET`` members only."""
 
 _CHUNK = 1024  # rows hashed into band keys at a time (512 KiB of signatures)
-_READ_ROWS = 8192  # rows read back from disk at a time (1 MiB of signatures, 512 KiB of bands)
+_READ_ROWS = 4096  # rows read back from disk at a time (512 KiB of signatures, 256 KiB of bands)
 _VERIFY_BATCH = 4096  # candidate pairs (or group members) compared at a time
 _MISS = 1.0 / 256.0  # chance that the low bytes of two different slot values agree
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -193,7 +193,7 @@ class _Rows:
                 out[offset + start : offset + start + len(block)] = block[:, b]
         return out
 
-    def take(self, name: str, rows: NDArray[np.int64]) -> NDArray[Any]:
+    def take(self, name: str, rows: NDArray[Any]) -> NDArray[Any]:
         """The ``name`` values of the given rows (in that order), read a block at a time."""
         part0 = self.parts[0] if self.parts else None
         dtype, width = part0.shape[name] if part0 is not None else (np.dtype(np.uint8), 1)
@@ -286,8 +286,9 @@ class NearIndex:
         self._p_lines, self._p_length, self._p_weight = [], [], []
 
     def __getstate__(self) -> dict[str, Any]:
+        rows = self.columns()  # the rows travel in memory (a range's worth)
         state = self.__dict__.copy()
-        state["_spill"] = self.columns()  # the rows travel in memory (a range's worth)
+        state["_spill"] = rows
         state["_pending"] = None
         return state
 
@@ -445,7 +446,7 @@ def _pick(lines: NDArray[np.int64], score: NDArray[Any] | None) -> int:
 def _candidate_pairs(
     band: Callable[[int], NDArray[np.uint32]],
     n_bands: int,
-    reps: NDArray[np.int64],
+    reps: NDArray[Any],
     keys: NDArray[np.uint64],
     src: NDArray[np.int8],
     stats: GroupingStats,
@@ -466,24 +467,37 @@ def _candidate_pairs(
         order = np.lexsort((keys, vals))
         v = vals[order]
         del vals
-        new_run = np.concatenate(([True], v[1:] != v[:-1]))
+        same = v[1:] == v[:-1]  # positions p and p + 1 are in one bucket
         del v
+        member = np.zeros(n, dtype=bool)
+        member[:-1] = same
+        member[1:] |= same
+        at = np.flatnonzero(member)  # the positions in buckets of two or more, in order
+        del member
+        if not len(at):
+            continue
+        classes = order[at]
+        del order
+        # from here on, only the members of shared buckets (a few per cent of the classes)
+        m = len(at)
+        new_run = np.ones(m, dtype=bool)
+        new_run[1:] = ~same[at[1:] - 1]
+        del same, at
         run_id = np.cumsum(new_run) - 1
         run_start = np.flatnonzero(new_run)
-        run_len = np.diff(np.append(run_start, n))
-        rank = np.arange(n) - run_start[run_id]  # position inside its bucket
+        run_len = np.diff(np.append(run_start, m))
+        rank = np.arange(m) - run_start[run_id]  # position inside its bucket
         stats.large_buckets += int((run_len > MAX_BUCKET).sum())
         # pair position p with p + d while both are in one bucket and p is among its pivots
         pos = np.flatnonzero((run_len[run_id] > 1) & (rank < MAX_BUCKET))
-        del rank, run_start, new_run
         d = 1
         while len(pos):
-            pos = pos[pos + d < n]
+            pos = pos[pos + d < m]
             pos = pos[run_id[pos + d] == run_id[pos]]
             if not len(pos):
                 break
-            a, c = order[pos], order[pos + d]
-            pair = np.stack([np.minimum(a, c), np.maximum(a, c)], axis=1)
+            x, y = classes[pos], classes[pos + d]
+            pair = np.stack([np.minimum(x, y), np.maximum(x, y)], axis=1)
             found.append(pair[(src[pair[:, 0]] == 0) | (src[pair[:, 1]] == 0)])
             d += 1
     if not found:
@@ -524,14 +538,15 @@ def group_near(
     src = np.zeros(n, dtype=np.int8)
     src[n_t:] = 1
     # 1. classes of equal signatures, per side
-    order = np.lexsort((lines, src, keys))
+    index = np.int32 if n < 2**31 else np.int64  # row numbers: half the memory of int64
+    order = np.lexsort((lines, src, keys)).astype(index)
     k_sorted, s_sorted = keys[order], src[order]
     starts_mask = np.ones(n, dtype=bool)
     starts_mask[1:] = (k_sorted[1:] != k_sorted[:-1]) | (s_sorted[1:] != s_sorted[:-1])
     del k_sorted, s_sorted
-    starts = np.flatnonzero(starts_mask)
+    starts = np.flatnonzero(starts_mask).astype(index)
     del starts_mask
-    ends = np.append(starts[1:], n)
+    ends = np.append(starts[1:], index(n))
     reps = order[starts]  # one example per class
     by_row = np.argsort(reps)  # classes in row order: without copies, the rows themselves
     reps, starts, ends = reps[by_row], starts[by_row], ends[by_row]
@@ -578,7 +593,7 @@ def group_near(
         components.setdefault(uf.find(c), []).append(c)
     del uf, linked, copied
     groups: list[RawGroup] = []
-    batch_members: list[NDArray[np.int64]] = []
+    batch_members: list[NDArray[Any]] = []
     size = 0
     for i, classes in enumerate(components.values()):
         members = np.concatenate([order[starts[c] : ends[c]] for c in classes])
@@ -601,7 +616,7 @@ def group_near(
 
 
 def _groups_of(
-    batch: list[NDArray[np.int64]], rows: _Rows, lines: NDArray[np.int64], keep: KeepPolicy
+    batch: list[NDArray[Any]], rows: _Rows, lines: NDArray[np.int64], keep: KeepPolicy
 ) -> list[RawGroup]:
     """The groups of a batch of member rows (each sorted by line): kept line, similarity."""
     flat = np.concatenate(batch)
