@@ -12,15 +12,20 @@ For each size it prints wall and CPU time, examples per second, peak RSS (larges
 the peak summed PSS of the process tree, and the near pass's ratios to the exact pass measured
 in the same run; at the end, how memory grows from 20 MB to 200 MB.
 
+With ``--baseline DIR`` (a checkout holding another version of ``finetune_kit``), that
+version's near pass runs on the same files in the same run, and the reports are compared.
+
 Usage:
     python benchmarks/bench_dedupe.py                    # 20 MB and 200 MB
     python benchmarks/bench_dedupe.py --sizes 20 --jobs 1
+    python benchmarks/bench_dedupe.py --baseline /tmp/old
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 import time
@@ -30,7 +35,16 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_estimate import DATA_DIR, Generator, Measure, _load, best_of  # noqa: E402
+from bench_estimate import DATA_DIR, Generator, Measure, _load, run_measured  # noqa: E402
+
+
+def best_of(cmd: list[str], repeat: int, env: dict[str, str] | None = None) -> Measure:
+    """The fastest of ``repeat`` runs; memory is the largest of them."""
+    runs = [run_measured(cmd, env) for _ in range(max(1, repeat))]
+    best = min(runs, key=lambda m: m.wall)
+    best.peak_kib = max(m.peak_kib for m in runs)
+    best.tree_kib = max(m.tree_kib for m in runs)
+    return best
 
 
 def _near_copy(example: dict[str, Any], rng: random.Random, gen: Generator) -> dict[str, Any]:
@@ -87,13 +101,25 @@ def _line(label: str, m: Measure, n: int) -> str:
     )
 
 
+def _comparable(out: str) -> Any:
+    """A JSON report without its timings."""
+    report = json.loads(out)
+    for key in ("scan_seconds", "group_seconds"):
+        report["stats"].pop(key, None)
+    return report
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", type=float, nargs="+", default=[20, 200], help="sizes in MiB")
     ap.add_argument("--jobs", type=int, default=None, help="worker processes")
     ap.add_argument("--repeat", type=int, default=1, help="runs of each; the fastest counts")
     ap.add_argument("--regenerate", action="store_true", help="rebuild the datasets")
+    ap.add_argument("--baseline", type=Path, default=None, help="a checkout to compare with")
     args = ap.parse_args()
+    env = None
+    if args.baseline is not None:
+        env = {**os.environ, "PYTHONPATH": str(args.baseline.resolve())}
 
     memory: dict[float, dict[str, int]] = {}
     for size in args.sizes:
@@ -121,9 +147,15 @@ def main() -> None:
             f"CPU, {near.peak_kib / exact.peak_kib:.2f}x peak RSS; load after {_load()}"
         )
         memory[size] = {"exact": exact.peak_kib, "near": near.peak_kib}
+        if env is not None:
+            old = best_of([*base, "--near"], args.repeat, env)
+            print(_line("before", old, n) + " (--baseline)")
+            same = _comparable(old.out) == _comparable(near.out)
+            print(f"         baseline report {'identical' if same else 'DIFFERENT'}")
+            memory[size]["before"] = old.peak_kib
     if len(memory) > 1:
         small, big = min(memory), max(memory)
-        for mode in ("exact", "near"):
+        for mode in memory[small]:
             a, b = memory[small][mode], memory[big][mode]
             print(
                 f"memory {mode}: {a / 1024:.0f} MiB at {small:g} MB -> {b / 1024:.0f} MiB at "

@@ -3,11 +3,16 @@
 Usage:
     python benchmarks/bench_privacy.py            # corpus table + 200 MB streaming run
     python benchmarks/bench_privacy.py --size-mb 20 --strategy pseudonym
+    python benchmarks/bench_privacy.py --no-tables --baseline /tmp/old   # before/after
 
 The big file is generated once into ``benchmarks/_data/`` (gitignored). Each timed run happens in
-its own subprocess, which reports its wall time and peak RSS (``resource.getrusage``), so the
-numbers of one run do not leak into the other. The reference is a plain streaming copy of the
-same file: read a line, ``json.loads``, ``json.dumps``, write.
+its own subprocess, which reports its wall time, its CPU time (user + system, worker processes
+included) and peak RSS (``resource.getrusage``), so the numbers of one run do not leak into the
+other. The reference is a plain streaming copy of the same file: read a line, ``json.loads``,
+``json.dumps``, write. With ``--baseline DIR`` (a checkout holding another version of
+``finetune_kit``), that version redacts the same file in the same run and the outputs are
+compared byte for byte. On a machine shared with other work, wall time (MB/s) depends on the
+load; CPU seconds per MB much less.
 """
 
 from __future__ import annotations
@@ -244,50 +249,79 @@ with open(src, "rb") as fi, open(dst, "wb") as fo:
     for raw in fi:
         fo.write(json.dumps(json.loads(raw), ensure_ascii=False).encode() + b"\\n")
 took = time.perf_counter() - t
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"seconds": took, "maxrss_kb": rss}))
+me = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"seconds": took, "maxrss_kb": me.ru_maxrss, "cpu": me.ru_utime + me.ru_stime}))
 """
 
 _CHILD_REDACT = """
 import json, resource, sys, time
 from finetune_kit.privacy.redaction import redact_file
 src, dst, strategy, workers = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-t = time.perf_counter()
+def cpu():
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+t, c = time.perf_counter(), cpu()
 report = redact_file(src, dst, strategy=strategy, secret="bench-secret", workers=workers)
-took = time.perf_counter() - t
+took, used = time.perf_counter() - t, cpu() - c
 rss = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
           resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-print(json.dumps({"seconds": took, "maxrss_kb": rss,
+print(json.dumps({"seconds": took, "cpu": used, "maxrss_kb": rss,
                   "counts": report.counts, "changed": report.examples_changed,
                   "dropped": report.examples_dropped}))
 """
 
 
-def _run(code: str, *args: str) -> dict[str, object]:
+def _run(code: str, *args: str, path: Path | None = None) -> dict[str, object]:
+    # From the data folder: `python -c` puts the working directory first on sys.path, and a
+    # checkout there would shadow the version asked for (``path``, put on PYTHONPATH).
+    env = {**os.environ, "PYTHONPATH": str(path)} if path is not None else None
     out = subprocess.run(
-        [sys.executable, "-c", code, *args], check=True, capture_output=True, text=True
+        [sys.executable, "-c", code, *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=DATA,
+        env=env,
     )
     result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
 
-def streaming(size_mb: int, strategy: str, workers: int) -> None:
+def _load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def streaming(size_mb: int, strategy: str, workers: int, baseline: Path | None = None) -> None:
     src = DATA / f"chat_{size_mb}mb.jsonl"
     print(f"\ngenerating {src.relative_to(ROOT)} ...", flush=True)
     make_file(src, size_mb)
     mb = src.stat().st_size / 1e6
     dst = DATA / f"chat_{size_mb}mb.redacted.jsonl"
+    old = DATA / f"chat_{size_mb}mb.baseline.jsonl"
+    print(f"load average before: {_load()}")
     runs = [("reference (loads+dumps copy)", _run(_CHILD_REFERENCE, str(src), str(dst)))]
+    if baseline is not None:
+        args = (str(src), str(old), strategy, str(workers))
+        runs.append((f"baseline ({workers} workers)", _run(_CHILD_REDACT, *args, path=baseline)))
     for n in sorted({1, workers}):
         red = _run(_CHILD_REDACT, str(src), str(dst), strategy, str(n))
         runs.append((f"redact_file({strategy}, workers={n})", red))
+    if baseline is not None:
+        same = old.read_bytes() == dst.read_bytes()
+        print(f"baseline output {'identical' if same else 'DIFFERENT'} to this version's")
+        old.unlink()
     dst.unlink(missing_ok=True)
-    print(f"file: {mb:.1f} MB")
-    print(f"{'run':34} {'seconds':>8} {'MB/s':>7} {'peak RSS MB':>12}")
+    print(f"file: {mb:.1f} MB; load average after: {_load()}")
+    head = f"{'run':34} {'seconds':>8} {'MB/s':>7} {'CPU s':>7} {'CPU s/100MB':>11}"
+    print(f"{head} {'peak RSS MB':>12}")
     for name, r in runs:
         secs = float(r["seconds"])  # type: ignore[arg-type]
+        cpu = float(r["cpu"])  # type: ignore[arg-type]
         rss = float(r["maxrss_kb"]) / 1024  # type: ignore[arg-type]
-        print(f"{name:34} {secs:8.2f} {mb / secs:7.1f} {rss:12.1f}")
+        print(
+            f"{name:34} {secs:8.2f} {mb / secs:7.1f} {cpu:7.2f} {cpu / mb * 100:11.2f} {rss:12.1f}"
+        )
     print(
         f"redaction: {red['changed']} examples changed, {red['dropped']} dropped, "
         f"counts {red['counts']}"
@@ -300,16 +334,22 @@ def main() -> None:
     parser.add_argument("--strategy", default="mask", choices=["mask", "pseudonym", "drop"])
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--no-file", action="store_true", help="only the corpus tables")
+    parser.add_argument("--no-tables", action="store_true", help="only the streaming run")
+    parser.add_argument(
+        "--baseline", type=Path, default=None, help="a checkout to compare with (same run)"
+    )
     parser.add_argument(
         "--detect-secrets", action="store_true", help="also run detect-secrets on the corpus"
     )
     args = parser.parse_args()
-    corpus_table()
-    intl_table()
+    if not args.no_tables:
+        corpus_table()
+        intl_table()
     if args.detect_secrets:
         detect_secrets_table()
     if not args.no_file:
-        streaming(args.size_mb, args.strategy, args.workers)
+        baseline = args.baseline.resolve() if args.baseline is not None else None
+        streaming(args.size_mb, args.strategy, args.workers, baseline)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -21,7 +21,10 @@ __all__ = ["Line", "LineProblem", "iter_jsonl", "parse_line", "split_ranges"]
 
 _BOM = b"\xef\xbb\xbf"
 _DECODER = json.JSONDecoder()
+# the scanner `json.loads` runs, without its three Python frames
+_SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
 _WHITESPACE = " \t\r\n"
+_WS_START = frozenset(_WHITESPACE)
 _BLOCK_SIZE = 1 << 20
 
 
@@ -149,11 +152,15 @@ def _parses(raw: bytes) -> bool:
     False also for a line `parse_line` accepts after stripping a byte-order mark: call
     `parse_line` then, for the value or the problem.
     """
+    # `json.loads` of the decoded text, step by step: skip blanks, scan one value, then only
+    # blanks may follow (a text that starts with a byte-order mark fails the scan, as there).
     try:
-        json.loads(raw.decode("utf-8"))
-    except (ValueError, RecursionError):
+        text = raw.decode("utf-8")
+        start = len(text) - len(text.lstrip(_WHITESPACE)) if text[:1] in _WS_START else 0
+        _, end = _SCAN(text, start)
+    except (ValueError, RecursionError, StopIteration):
         return False
-    return True
+    return end == len(text) or not text[end:].strip(_WHITESPACE)
 
 
 def iter_jsonl(

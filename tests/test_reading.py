@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from finetune_kit import DataError, iter_jsonl, parse_line, reading, split_ranges
+from finetune_kit.reading import _parses
 
 
 @pytest.mark.parametrize(
@@ -102,3 +104,30 @@ def test_blocks_hold_whole_lines_and_agree_with_line_by_line_reading(
             assert block.endswith(b"\n") or block == data[len(data) - len(block) :]
             got.extend(piece.rstrip(b"\r") for piece in pieces)
     assert got == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"{}",
+        b" \t{} \r",
+        b"{} x",
+        b"{}{}",
+        b"",
+        b"   ",
+        b"[1, 2",
+        b"NaN",
+        b'"\\ud800"',
+        b"\xff{}",
+        b"\xef\xbb\xbf{}",
+        b"[" * 5000 + b"]" * 5000,
+    ],
+)
+def test_the_fast_json_check_agrees_with_json_loads(raw: bytes) -> None:
+    try:
+        json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError):
+        expected = False
+    else:
+        expected = True
+    assert _parses(raw) is expected

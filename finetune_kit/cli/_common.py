@@ -156,8 +156,13 @@ def _root(
 
 
 def print_json(data: Any) -> None:
-    """Print ``data`` as one JSON document on stdout (never coloured)."""
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+    """Print ``data`` as one JSON document on stdout (never coloured).
+
+    Written piece by piece as it is encoded: a big report (thousands of duplicate groups) is
+    never held as one string.
+    """
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")
     sys.stdout.flush()
 
 

@@ -3,7 +3,10 @@
 A state holds, per example, only what grouping needs — never the text: for near-duplicates a
 compact signature (the low byte of each MinHash slot: 128 bytes), the LSH band keys (4 bytes
 per band) and a key of the full signature; for exact duplicates the validation engine's
-12-byte digest. States of byte ranges (or Dask partitions) are merged in file order with
+12-byte digest. A near state writes its rows to temporary files as they come (224 bytes per
+example on disk) and grouping reads them back a block at a time, so the memory of a
+near-duplicate pass stays flat however big the file. States of byte ranges (or Dask
+partitions) are merged in file order with
 [`merge`][finetune_kit.dedupe.index.NearIndex.merge]; grouping is a function of the merged
 state only, and of the *set* of examples, not their order: shuffling a file changes no group.
 
@@ -18,9 +21,11 @@ order) only, so no bucket costs more than ``MAX_BUCKET`` comparisons per member.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -42,8 +47,9 @@ __all__ = [
 MAX_BUCKET = 1024
 """A bucket larger than this compares each member with its first ``MAX_BUCKET`` members only."""
 
-_CHUNK = 4096
-_VERIFY_BATCH = 1 << 15  # candidate pairs compared at a time (4 MiB of signature bytes)
+_CHUNK = 1024  # rows hashed into band keys at a time (512 KiB of signatures)
+_READ_ROWS = 4096  # rows read back from disk at a time (512 KiB of signatures, 256 KiB of bands)
+_VERIFY_BATCH = 4096  # candidate pairs (or group members) compared at a time
 _MISS = 1.0 / 256.0  # chance that the low bytes of two different slot values agree
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
@@ -87,7 +93,7 @@ def estimated_similarity(a: NDArray[np.uint8], b: NDArray[np.uint8]) -> NDArray[
 
 @dataclass
 class _Columns:
-    """The merged arrays of a near index, one row per example with a signature."""
+    """Arrays of a near index, one row per example with a signature."""
 
     lines: NDArray[np.int64]
     sig: NDArray[np.uint8]
@@ -97,8 +103,123 @@ class _Columns:
     weight: NDArray[np.float64]
 
 
+_FIELDS = ("lines", "sig", "bands", "keys", "length", "weight")
+
+
+class _Spill:
+    """The rows of a near index on disk: one anonymous temporary file per column, appended to.
+
+    Grouping reads what it needs back a block of rows at a time (a band key column, the
+    signatures of candidate pairs), so memory does not grow with the number of examples. The
+    files are deleted when they are closed (by the operating system if the process dies).
+    """
+
+    def __init__(self, num_perm: int, bands: int) -> None:
+        self.n = 0
+        self.shape: dict[str, tuple[np.dtype[Any], int]] = {
+            "lines": (np.dtype(np.int64), 1),
+            "sig": (np.dtype(np.uint8), num_perm),
+            "bands": (np.dtype(np.uint32), bands),
+            "keys": (np.dtype(np.uint64), 1),
+            "length": (np.dtype(np.int64), 1),
+            "weight": (np.dtype(np.float64), 1),
+        }
+        self._files: dict[str, IO[bytes]] = {}
+
+    def close(self) -> None:
+        for fh in self._files.values():
+            fh.close()
+        self._files = {}
+
+    def _file(self, name: str) -> IO[bytes]:
+        fh = self._files.get(name)
+        if fh is None:
+            # closed by `close` or when the state is collected; deleted by the OS on close
+            fh = tempfile.TemporaryFile(prefix="finetune-kit-dedupe-")  # noqa: SIM115
+            self._files[name] = fh
+        return fh
+
+    def append(self, cols: _Columns, line_offset: int = 0) -> None:
+        """Append rows (their lines shifted by ``line_offset``)."""
+        for name in _FIELDS:
+            dtype, _ = self.shape[name]
+            arr = np.ascontiguousarray(getattr(cols, name), dtype=dtype)
+            if name == "lines" and line_offset:
+                arr = arr + line_offset
+            fh = self._file(name)
+            fh.seek(0, os.SEEK_END)
+            fh.write(arr.data)
+        self.n += len(cols.lines)
+
+    def read(self, name: str, start: int = 0, stop: int | None = None) -> NDArray[Any]:
+        """Rows ``[start, stop)`` of one column (a copy in memory)."""
+        dtype, width = self.shape[name]
+        stop = self.n if stop is None else min(stop, self.n)
+        count = max(0, stop - start)
+        buf = bytearray(count * width * dtype.itemsize)
+        if count:
+            fh = self._file(name)
+            fh.seek(start * width * dtype.itemsize)
+            if fh.readinto(buf) != len(buf):  # type: ignore[attr-defined]
+                raise OSError(f"near-duplicate state: short read of the {name} column")
+        arr = np.frombuffer(buf, dtype=dtype)
+        return arr.reshape(count, width) if width > 1 else arr
+
+    def blocks(self, rows: int = _READ_ROWS) -> Iterator[_Columns]:
+        """Every row, a block of ``rows`` at a time."""
+        for start in range(0, self.n, rows):
+            stop = start + rows
+            yield _Columns(**{name: self.read(name, start, stop) for name in _FIELDS})
+
+
+class _Rows:
+    """The rows of several spills one after another (training, then validation) for grouping."""
+
+    def __init__(self, parts: Sequence[_Spill]) -> None:
+        self.parts = [p for p in parts if p.n]
+        self.offsets = np.cumsum([0, *(p.n for p in self.parts)])
+        self.n = int(self.offsets[-1])
+
+    def column(self, name: str) -> NDArray[Any]:
+        """A one-value-per-row column, whole."""
+        return np.concatenate([p.read(name) for p in self.parts])
+
+    def band(self, b: int) -> NDArray[np.uint32]:
+        """Band ``b``'s key of every row (read a block at a time)."""
+        out = np.empty(self.n, dtype=np.uint32)
+        for part, offset in zip(self.parts, self.offsets.tolist(), strict=False):
+            for start in range(0, part.n, _READ_ROWS):
+                block = part.read("bands", start, start + _READ_ROWS)
+                out[offset + start : offset + start + len(block)] = block[:, b]
+        return out
+
+    def take(self, name: str, rows: NDArray[Any]) -> NDArray[Any]:
+        """The ``name`` values of the given rows (in that order), read a block at a time."""
+        part0 = self.parts[0] if self.parts else None
+        dtype, width = part0.shape[name] if part0 is not None else (np.dtype(np.uint8), 1)
+        out = np.empty((len(rows), width) if width > 1 else len(rows), dtype=dtype)
+        if not len(rows):
+            return out
+        order = np.argsort(rows, kind="stable")
+        wanted = rows[order]
+        for part, offset in zip(self.parts, self.offsets.tolist(), strict=False):
+            end = offset + part.n
+            for start in range(offset, end, _READ_ROWS):
+                stop = min(start + _READ_ROWS, end)
+                lo, hi = np.searchsorted(wanted, (start, stop))
+                if lo == hi:
+                    continue
+                block = part.read(name, start - offset, stop - offset)
+                out[order[lo:hi]] = block[wanted[lo:hi] - start]
+        return out
+
+
 class NearIndex:
     """What a near-duplicate pass keeps per example (signatures, never texts); mergeable.
+
+    The rows go to temporary files as they come (a block of a few thousand at a time), so the
+    memory of a pass does not grow with the file; a pickled state (sent by a worker process)
+    carries its rows along.
 
     Args:
         config: The settings every signature was made with.
@@ -114,18 +235,16 @@ class NearIndex:
         self.n_lines = 0
         self.n_examples = 0
         self.n_without_text = 0
-        p, b = config.num_perm, config.bands
         self._band_mult = _multipliers(config.rows, config.seed).reshape(1, 1, -1)
-        self._key_mult = _multipliers(p, config.seed + 1).reshape(1, -1)
-        self._chunks: list[_Columns] = []
+        self._key_mult = _multipliers(config.num_perm, config.seed + 1).reshape(1, -1)
+        self._spill = _Spill(config.num_perm, config.bands)
         self._pending: NDArray[np.uint32] | None = None
         self._p_lines: list[int] = []
         self._p_length: list[int] = []
         self._p_weight: list[float] = []
-        self._bands_per = b
 
     def __len__(self) -> int:
-        return sum(len(c.lines) for c in self._chunks) + len(self._p_lines)
+        return self._spill.n + len(self._p_lines)
 
     def add(self, line: int, signature: NDArray[np.uint32], length: int, weight: float) -> None:
         """Add one example's signature.
@@ -152,8 +271,8 @@ class NearIndex:
         if not n or self._pending is None:
             return
         full = self._pending[:n].astype(np.uint64)
-        rows = full.reshape(n, self._bands_per, -1)
-        self._chunks.append(
+        rows = full.reshape(n, self.config.bands, -1)
+        self._spill.append(
             _Columns(
                 lines=np.asarray(self._p_lines, dtype=np.int64),
                 sig=(self._pending[:n] & 0xFF).astype(np.uint8),
@@ -167,10 +286,17 @@ class NearIndex:
         self._p_lines, self._p_length, self._p_weight = [], [], []
 
     def __getstate__(self) -> dict[str, Any]:
-        self._flush()
+        rows = self.columns()  # the rows travel in memory (a range's worth)
         state = self.__dict__.copy()
+        state["_spill"] = rows
         state["_pending"] = None
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        cols: _Columns = state.pop("_spill")
+        self.__dict__.update(state)
+        self._spill = _Spill(self.config.num_perm, self.config.bands)
+        self._spill.append(cols)
 
     def merge(self, other: NearIndex, line_offset: int = 0) -> None:
         """Append a later range's (or partition's) state, its lines shifted by ``line_offset``.
@@ -186,37 +312,20 @@ class NearIndex:
             raise ValueError("cannot merge near-duplicate states made with different settings")
         self._flush()
         other._flush()
-        for c in other._chunks:
-            self._chunks.append(
-                _Columns(c.lines + line_offset, c.sig, c.bands, c.keys, c.length, c.weight)
-            )
+        for block in other._spill.blocks():
+            self._spill.append(block, line_offset)
         self.n_lines += other.n_lines
         self.n_examples += other.n_examples
         self.n_without_text += other.n_without_text
 
-    def columns(self) -> _Columns:
-        """Every row so far as one set of arrays."""
+    def _rows(self) -> _Spill:
         self._flush()
-        p, b = self.config.num_perm, self.config.bands
-        if not self._chunks:
-            return _Columns(
-                np.zeros(0, np.int64),
-                np.zeros((0, p), np.uint8),
-                np.zeros((0, b), np.uint32),
-                np.zeros(0, np.uint64),
-                np.zeros(0, np.int64),
-                np.zeros(0, np.float64),
-            )
-        if len(self._chunks) > 1:
-            chunks, self._chunks = self._chunks, []
-            merged: dict[str, Any] = {}
-            for name in ("sig", "bands", "lines", "keys", "length", "weight"):
-                # one column at a time, freeing the chunks' copy: memory holds ~one extra column
-                merged[name] = np.concatenate([getattr(x, name) for x in chunks])
-                for x in chunks:
-                    setattr(x, name, None)
-            self._chunks = [_Columns(**merged)]
-        return self._chunks[0]
+        return self._spill
+
+    def columns(self) -> _Columns:
+        """Every row so far as one set of arrays (read back into memory)."""
+        spill = self._rows()
+        return _Columns(**{name: spill.read(name) for name in _FIELDS})
 
 
 class ExactIndex:
@@ -326,25 +435,26 @@ class _UnionFind:
             self.parent[ra] = rb
 
 
-def _pick(members: NDArray[np.int64], cols: _Columns, keep: KeepPolicy) -> int:
-    """Index (into ``cols``) of the example to keep among ``members`` (sorted by line)."""
-    if keep == "first":
-        return int(members[np.argmin(cols.lines[members])])
-    score = cols.length[members] if keep == "longest" else cols.weight[members]
-    best = members[score == score.max()]
-    return int(best[np.argmin(cols.lines[best])])
+def _pick(lines: NDArray[np.int64], score: NDArray[Any] | None) -> int:
+    """Position of the example kept among members sorted by line (``score``: higher wins)."""
+    if score is None:
+        return int(np.argmin(lines))
+    best = np.flatnonzero(score == score.max())
+    return int(best[np.argmin(lines[best])])
 
 
 def _candidate_pairs(
-    bands: NDArray[np.uint32],
-    reps: NDArray[np.int64],
+    band: Callable[[int], NDArray[np.uint32]],
+    n_bands: int,
+    reps: NDArray[Any],
     keys: NDArray[np.uint64],
     src: NDArray[np.int8],
     stats: GroupingStats,
 ) -> NDArray[np.int64]:
     """Every pair of classes that share a band key, once, as rows ``(low, high)``.
 
-    Class ``c`` is row ``reps[c]`` of ``bands``; ``keys`` and ``src`` are per class.
+    Class ``c`` is row ``reps[c]`` of the band key columns ``band(b)``; ``keys`` and ``src``
+    are per class.
 
     Validation-only pairs are left out. A bucket larger than ``MAX_BUCKET`` pairs each member
     with the first ``MAX_BUCKET`` members only (in key order, so the result does not depend
@@ -352,31 +462,47 @@ def _candidate_pairs(
     """
     n = len(keys)
     found: list[NDArray[np.int64]] = []
-    for b in range(bands.shape[1]):
-        vals = bands[reps, b]
+    for b in range(n_bands):
+        vals = band(b)[reps]
         order = np.lexsort((keys, vals))
         v = vals[order]
-        new_run = np.concatenate(([True], v[1:] != v[:-1]))
+        del vals
+        same = v[1:] == v[:-1]  # positions p and p + 1 are in one bucket
+        del v
+        member = np.zeros(n, dtype=bool)
+        member[:-1] = same
+        member[1:] |= same
+        at = np.flatnonzero(member)  # the positions in buckets of two or more, in order
+        del member
+        if not len(at):
+            continue
+        classes = order[at]
+        del order
+        # from here on, only the members of shared buckets (a few per cent of the classes)
+        m = len(at)
+        new_run = np.ones(m, dtype=bool)
+        new_run[1:] = ~same[at[1:] - 1]
+        del same, at
         run_id = np.cumsum(new_run) - 1
         run_start = np.flatnonzero(new_run)
-        run_len = np.diff(np.append(run_start, n))
-        rank = np.arange(n) - run_start[run_id]  # position inside its bucket
+        run_len = np.diff(np.append(run_start, m))
+        rank = np.arange(m) - run_start[run_id]  # position inside its bucket
         stats.large_buckets += int((run_len > MAX_BUCKET).sum())
         # pair position p with p + d while both are in one bucket and p is among its pivots
         pos = np.flatnonzero((run_len[run_id] > 1) & (rank < MAX_BUCKET))
         d = 1
         while len(pos):
-            pos = pos[pos + d < n]
+            pos = pos[pos + d < m]
             pos = pos[run_id[pos + d] == run_id[pos]]
             if not len(pos):
                 break
-            a, c = order[pos], order[pos + d]
-            found.append(np.stack([np.minimum(a, c), np.maximum(a, c)], axis=1))
+            x, y = classes[pos], classes[pos + d]
+            pair = np.stack([np.minimum(x, y), np.maximum(x, y)], axis=1)
+            found.append(pair[(src[pair[:, 0]] == 0) | (src[pair[:, 1]] == 0)])
             d += 1
     if not found:
         return np.zeros((0, 2), dtype=np.int64)
     pairs = np.concatenate(found)
-    pairs = pairs[(src[pairs[:, 0]] == 0) | (src[pairs[:, 1]] == 0)]
     code = np.unique(pairs[:, 0] * n + pairs[:, 1])
     return np.stack([code // n, code % n], axis=1)
 
@@ -385,6 +511,10 @@ def group_near(
     train: NearIndex, validation: NearIndex | None, keep: KeepPolicy
 ) -> tuple[list[RawGroup], list[RawLeak], GroupingStats]:
     """Group a merged near-duplicate state (and find leaks from ``validation``).
+
+    Memory holds two 8-byte values per example (line and signature key) and a few index
+    arrays while grouping; signatures and band keys are read back from the states' files a
+    block at a time.
 
     Args:
         train: The training examples' state.
@@ -396,52 +526,51 @@ def group_near(
         done.
     """
     config = train.config
-    t_cols = train.columns()
-    v_cols = validation.columns() if validation is not None else None
-    n_t = len(t_cols.lines)
-    cols = t_cols
-    if v_cols is not None and len(v_cols.lines):
-        cols = _Columns(
-            np.concatenate([t_cols.lines, v_cols.lines]),
-            np.concatenate([t_cols.sig, v_cols.sig]),
-            np.concatenate([t_cols.bands, v_cols.bands]),
-            np.concatenate([t_cols.keys, v_cols.keys]),
-            np.concatenate([t_cols.length, v_cols.length]),
-            np.concatenate([t_cols.weight, v_cols.weight]),
-        )
-    n = len(cols.lines)
+    t_rows = train._rows()
+    n_t = t_rows.n
+    rows = _Rows([t_rows] if validation is None else [t_rows, validation._rows()])
+    n = rows.n
     stats = GroupingStats()
     if n == 0:
         return [], [], stats
+    lines = rows.column("lines")
+    keys = rows.column("keys")
     src = np.zeros(n, dtype=np.int8)
     src[n_t:] = 1
     # 1. classes of equal signatures, per side
-    order = np.lexsort((cols.lines, src, cols.keys))
-    k_sorted, s_sorted = cols.keys[order], src[order]
+    index = np.int32 if n < 2**31 else np.int64  # row numbers: half the memory of int64
+    order = np.lexsort((lines, src, keys)).astype(index)
+    k_sorted, s_sorted = keys[order], src[order]
     starts_mask = np.ones(n, dtype=bool)
     starts_mask[1:] = (k_sorted[1:] != k_sorted[:-1]) | (s_sorted[1:] != s_sorted[:-1])
-    starts = np.flatnonzero(starts_mask)
-    ends = np.append(starts[1:], n)
+    del k_sorted, s_sorted
+    starts = np.flatnonzero(starts_mask).astype(index)
+    del starts_mask
+    ends = np.append(starts[1:], index(n))
     reps = order[starts]  # one example per class
     by_row = np.argsort(reps)  # classes in row order: without copies, the rows themselves
     reps, starts, ends = reps[by_row], starts[by_row], ends[by_row]
-    r_key = cols.keys[reps]
+    del by_row
+    r_key = keys[reps]
+    del keys
     r_src = src[reps]
     threshold = config.threshold - 1e-9
 
     # 2. candidates: classes sharing a band (each pair once), verified on their signatures
-    pairs = _candidate_pairs(cols.bands, reps, r_key, r_src, stats)
+    pairs = _candidate_pairs(rows.band, config.bands, reps, r_key, r_src, stats)
+    del r_key
     edges: dict[tuple[int, int], float] = {}
     for start in range(0, len(pairs), _VERIFY_BATCH):
         batch = pairs[start : start + _VERIFY_BATCH]
         left, right = batch[:, 0], batch[:, 1]
-        agree = (cols.sig[reps[left]] == cols.sig[reps[right]]).mean(axis=1)
+        agree = (rows.take("sig", reps[left]) == rows.take("sig", reps[right])).mean(axis=1)
         sims = np.clip((agree - _MISS) / (1.0 - _MISS), 0.0, 1.0)
         ok = sims >= threshold
         for x, y, sim in zip(left[ok].tolist(), right[ok].tolist(), sims[ok].tolist(), strict=True):
             edges[(x, y)] = sim
     stats.candidate_pairs = len(pairs)
     stats.similar_pairs = len(edges)
+    del pairs
 
     # 3. groups: connected components of training classes
     uf = _UnionFind()
@@ -453,42 +582,64 @@ def group_near(
             linked.update((a, b_))
         elif r_src[a] != r_src[b_]:
             v_cls, t_cls = (a, b_) if r_src[a] == 1 else (b_, a)
-            t_line = int(cols.lines[order[starts[t_cls]]])
+            t_line = int(lines[order[starts[t_cls]]])
             old = best_leak.get(v_cls)
-            if old is None or (sim, -t_line) > (
-                old[0],
-                -int(cols.lines[order[starts[old[1]]]]),
-            ):
+            if old is None or (sim, -t_line) > (old[0], -int(lines[order[starts[old[1]]]])):
                 best_leak[v_cls] = (sim, t_cls)
+    del edges
     components: dict[int, list[int]] = {}
     copied = np.flatnonzero((r_src == 0) & (ends - starts > 1)).tolist()
     for c in sorted(linked.union(copied)):
         components.setdefault(uf.find(c), []).append(c)
+    del uf, linked, copied
     groups: list[RawGroup] = []
-    for classes in components.values():
+    batch_members: list[NDArray[Any]] = []
+    size = 0
+    for i, classes in enumerate(components.values()):
         members = np.concatenate([order[starts[c] : ends[c]] for c in classes])
-        if len(members) < 2:
-            continue
-        members = members[np.argsort(cols.lines[members])]
-        kept = _pick(members, cols, keep)
-        sims = estimated_similarity(cols.sig[kept], cols.sig[members])
-        groups.append(
-            RawGroup(
-                lines=tuple(int(x) for x in cols.lines[members]),
-                kept=int(cols.lines[kept]),
-                similarity=round(float(sims.min()), 4),
-            )
-        )
+        if len(members) >= 2:
+            batch_members.append(members[np.argsort(lines[members])])
+            size += len(members)
+        if batch_members and (size >= _VERIFY_BATCH or i == len(components) - 1):
+            groups += _groups_of(batch_members, rows, lines, keep)
+            batch_members, size = [], 0
     groups.sort(key=lambda g: g.lines[0])
 
     # 4. leaks: every validation example of a class near a training class
     leaks: list[RawLeak] = []
     for v_cls, (sim, t_cls) in best_leak.items():
-        t_line = int(cols.lines[order[starts[t_cls]]])
+        t_line = int(lines[order[starts[t_cls]]])
         for idx in order[starts[v_cls] : ends[v_cls]]:
-            leaks.append(RawLeak(t_line, int(cols.lines[idx]), round(sim, 4)))
+            leaks.append(RawLeak(t_line, int(lines[idx]), round(sim, 4)))
     leaks.sort(key=lambda x: x.validation_line)
     return groups, leaks, stats
+
+
+def _groups_of(
+    batch: list[NDArray[Any]], rows: _Rows, lines: NDArray[np.int64], keep: KeepPolicy
+) -> list[RawGroup]:
+    """The groups of a batch of member rows (each sorted by line): kept line, similarity."""
+    flat = np.concatenate(batch)
+    score = (
+        None if keep == "first" else rows.take("length" if keep == "longest" else "weight", flat)
+    )
+    sig = rows.take("sig", flat)
+    out: list[RawGroup] = []
+    at = 0
+    for members in batch:
+        span = slice(at, at + len(members))
+        m_lines = lines[members]
+        kept = _pick(m_lines, None if score is None else score[span])
+        sims = estimated_similarity(sig[at + kept], sig[span])
+        at += len(members)
+        out.append(
+            RawGroup(
+                lines=tuple(m_lines.tolist()),
+                kept=int(m_lines[kept]),
+                similarity=round(float(sims.min()), 4),
+            )
+        )
+    return out
 
 
 def group_exact(

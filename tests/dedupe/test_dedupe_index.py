@@ -143,3 +143,13 @@ def test_a_large_bucket_compares_with_its_first_members_only(
     assert work.large_buckets >= 1 and unbounded.large_buckets == 0
     assert work.candidate_pairs < unbounded.candidate_pairs
     assert [g.lines for g in groups] == [tuple(range(1, 13))]
+
+
+def test_a_pickled_state_holds_its_rows_once_and_groups_the_same() -> None:
+    index = NearIndex(NearConfig())
+    for line in range(1, 3001):  # more than one block of rows, some still pending
+        index.add(line, sig(BASE if line % 1000 == 0 else f"{BASE} {line}"), 10, 1.0)
+    copy = pickle.loads(pickle.dumps(index))
+    assert len(copy) == len(index) == 3000
+    assert copy.columns().lines.tolist() == list(range(1, 3001))
+    assert group_near(copy, None, "first")[0] == group_near(index, None, "first")[0]
