@@ -86,6 +86,12 @@ from finetune_kit.lifecycle import (
     ModelLifecycle as ModelLifecycle,
     lifecycle_findings as lifecycle_findings,
 )
+from finetune_kit.move.migrate import (
+    Migration as Migration,
+    MigrationReport as MigrationReport,
+    amigrate as amigrate,
+    migrate as migrate,
+)
 from finetune_kit.privacy.detectors import (
     pii_detector as pii_detector,
     register_detector as register_detector,
