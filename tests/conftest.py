@@ -9,7 +9,10 @@ from typing import Any
 
 import pytest
 
-pytest_plugins = ["emulator_helpers"]  # the emulator tests' shared `emu` and `client` fixtures
+pytest_plugins = [
+    "emulator_helpers",  # the emulator tests' shared `emu` and `client` fixtures
+    "migrate_helpers",  # the twenty-job archive the migration tests move
+]
 
 GOOD: dict[str, Any] = {
     "messages": [
