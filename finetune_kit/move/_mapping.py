@@ -102,7 +102,7 @@ def map_settings(
     epochs = hyperparameters.get("n_epochs")
     if isinstance(epochs, int) and not isinstance(epochs, bool):
         value = epochs
-        rule = "the same number of epochs"
+        rule = "the same"
         if provider == "together" and epochs > _TOGETHER_MAX_EPOCHS:
             value = _TOGETHER_MAX_EPOCHS
             rule = f"Together takes at most {_TOGETHER_MAX_EPOCHS} epochs"

@@ -241,7 +241,9 @@ class MigrationReport:
         counts = {s: len(self._with(s)) for s in STATUSES}
         moved = "would create" if self.dry_run else "created"
         parts = [f"{counts['planned' if self.dry_run else 'created']} {moved}"]
-        parts += [f"{counts[s]} {s}" for s in ("found", "recorded", "skipped", "failed") if counts[s]]
+        parts += [
+            f"{counts[s]} {s}" for s in ("found", "recorded", "skipped", "failed") if counts[s]
+        ]
         return (
             f"{self.target}: {len(self.migrations)} archived jobs, "
             f"{len(self.migrations) - counts['ignored']} succeeded: {', '.join(parts)}; "
@@ -293,9 +295,7 @@ class MigrationReport:
     def _repr_html_(self) -> str:
         from finetune_kit._html import table
 
-        html = table(
-            list(_HEADERS), [m._row() for m in self.migrations], caption=self.summary()
-        )
+        html = table(list(_HEADERS), [m._row() for m in self.migrations], caption=self.summary())
         problems = self._problems()
         if problems:
             html += table(
@@ -364,8 +364,11 @@ def _estimate(path: Path, target: Target, method: str, epochs: int | None) -> Tr
 
     estimator = CostEstimator(
         prices=price_table(target.provider),
-        validator=Validator(pii="off", profile=get_provider(target.provider).facts.validation_profile),
+        validator=Validator(
+            pii="off", profile=get_provider(target.provider).facts.validation_profile
+        ),
     )
+    overrides: dict[str, Any] = dict(training_overrides(target.provider, target.model, method))
     return estimator.estimate_training(
         path,
         target.model,
@@ -373,7 +376,7 @@ def _estimate(path: Path, target: Target, method: str, epochs: int | None) -> Tr
         method=cast(Any, method),
         jobs=1,
         lifecycle=target.provider == "openai",
-        **training_overrides(target.provider, target.model, method),
+        **overrides,
     )
 
 
@@ -401,12 +404,16 @@ def _fix(
         profile="openai" if azure else facts.validation_profile,
         min_examples=1 if role == "validation_file" else None,
     )
-    stem = f"{path.stem[:16]}-{role.split('_')[0]}-{facts.name}"
+    stem = f"{path.stem[:16]}-{role.split('_', 1)[0]}-{facts.name}"
     out_dir.mkdir(parents=True, exist_ok=True)
     rejects = scratch / f"{stem}.rejects.jsonl"
     report = fix_file(
-        path, out_dir / f"{stem}.jsonl", rejects=rejects, method=cast(Any, method),
-        validator=validator, bom=azure,
+        path,
+        out_dir / f"{stem}.jsonl",
+        rejects=rejects,
+        method=cast(Any, method),
+        validator=validator,
+        bom=azure,
     )
     with rejects.open(encoding="utf-8") as fh:
         rejected = {int(json.loads(line)["line"]) for line in fh if line.strip()}
@@ -452,7 +459,9 @@ def _conform(
                 bad = [e for e in errors if e.line is None or e.line in rejected] or errors
                 migration.findings.extend(bad)
                 lines = sorted({e.line for e in bad if e.line is not None})
-                where = f" (lines {', '.join(map(str, lines[:10]))}{'...' if len(lines) > 10 else ''})"
+                where = (
+                    f" (lines {', '.join(map(str, lines[:10]))}{'...' if len(lines) > 10 else ''})"
+                )
                 migration.message = (
                     f"the {label} breaks {facts.title}'s rules{where if lines else ''}: "
                     f"{bad[0].code}, not safely fixable"
@@ -504,7 +513,7 @@ def _prepare(
     return migration, ready
 
 
-# -- the plan ---------------------------------------------------------------------------------------
+# -- the plan ------------------------------------------------------------------------------------
 
 
 def _hyperparameters(settings: dict[str, Any]) -> dict[str, Any]:
@@ -538,7 +547,12 @@ def _plan(
                 continue
             migration, ready = yield Run(
                 functools.partial(
-                    _prepare, source, root, target, facts, scratch if client is None else out_dir,
+                    _prepare,
+                    source,
+                    root,
+                    target,
+                    facts,
+                    scratch if client is None else out_dir,
                     scratch,
                 )
             )
@@ -651,9 +665,7 @@ def migrate(
     """
     from finetune_kit.jobs.client import JobClient
 
-    plan, runner = _setup(
-        archive_dir, to, jobs, dry_run, client, lambda p: JobClient(provider=p)
-    )
+    plan, runner = _setup(archive_dir, to, jobs, dry_run, client, lambda p: JobClient(provider=p))
     report: MigrationReport = _local(plan) if runner is None else runner._run(plan)
     return report
 
@@ -666,9 +678,10 @@ async def amigrate(
     dry_run: bool = False,
     client: AsyncJobClient | None = None,
 ) -> MigrationReport:
-    """Async [`migrate`][finetune_kit.migrate], over an [`AsyncJobClient`][finetune_kit.AsyncJobClient].
+    """Async [`migrate`][finetune_kit.migrate] over an async job client.
 
-    The same plan as ``migrate``; its local work (reading, fixing, estimating) runs in a thread.
+    The same plan as ``migrate``, driven by the async client; its local work (reading, fixing,
+    estimating) runs in a thread.
     """
     import asyncio
 

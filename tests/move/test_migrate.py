@@ -1,4 +1,4 @@
-"""migrate: an emulator-made archive of 20 OpenAI jobs moved to the Together and Fireworks emulators."""
+"""migrate: an emulator-made archive of 20 OpenAI jobs moved to the Together and Fireworks ones."""
 
 from __future__ import annotations
 
@@ -154,7 +154,12 @@ def test_a_fixable_file_is_fixed_and_every_change_reported(
         m = by_source[job_id]
         assert m.status == "created"
         assert m.changes == [
-            {"file": "training_file", "code": "blank_line", "lines": 1, "what": "blank line dropped"}
+            {
+                "file": "training_file",
+                "code": "blank_line",
+                "lines": 1,
+                "what": "blank line dropped",
+            }
         ]
         job = emu.state.jobs[str(m.target_job)]
         content = emu.state.files[job.body["training_file"]].content or b""
@@ -174,9 +179,7 @@ def test_a_second_run_creates_nothing(
     statuses = {m.source_job: m.status for m in again.migrations}
     created = {m.source_job for m in run.report.created}
     assert {statuses[j] for j in created} == {"recorded"}
-    assert {m.target_job for m in again.migrations if m.status == "recorded"} == set(
-        emu.state.jobs
-    )
+    assert {m.target_job for m in again.migrations if m.status == "recorded"} == set(emu.state.jobs)
 
 
 def test_a_run_after_a_crash_between_create_and_record_finds_the_job(
@@ -196,9 +199,7 @@ def test_a_run_after_a_crash_between_create_and_record_finds_the_job(
         path.write_text(json.dumps(manifest), encoding="utf-8")
         again = migrate(folder, TOGETHER, jobs=[job_id], client=client)
         assert count(emu, "POST", T_JOBS) == 1
-        assert [(m.status, m.target_job) for m in again.migrations] == [
-            ("found", made.target_job)
-        ]
+        assert [(m.status, m.target_job) for m in again.migrations] == [("found", made.target_job)]
     recorded = json.loads(path.read_text("utf-8"))["targets"][TOGETHER][job_id]
     assert (recorded["status"], recorded["target_job"]) == ("found", made.target_job)
 
@@ -239,9 +240,10 @@ def test_azure_gets_the_byte_order_mark_it_requires_reported_as_a_change(
 
 
 def test_only_the_jobs_asked_for_are_moved(emulated_archive: Archive) -> None:
-    wanted = emulated_archive.succeeded[:2] + [
-        j for j, s in emulated_archive.status.items() if s == "failed"
-    ][:1]
+    wanted = (
+        emulated_archive.succeeded[:2]
+        + [j for j, s in emulated_archive.status.items() if s == "failed"][:1]
+    )
     plan = migrate(emulated_archive.path, TOGETHER, jobs=wanted, dry_run=True)
     assert {m.source_job for m in plan.migrations} == set(wanted)
     assert [m.status for m in plan.migrations].count("ignored") == 1
