@@ -134,7 +134,7 @@ def map_settings(
                 raw,
                 "learning_rate",
                 rate,
-                f"{provider}'s default learning rate {base:g} x the multiplier",
+                f"{provider.capitalize()}'s default learning rate {base:g} x the multiplier",
             )
         )
 
