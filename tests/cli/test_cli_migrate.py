@@ -24,13 +24,21 @@ def _instant_waits() -> Iterator[None]:
     yield
 
 
+def _point_at(monkeypatch: pytest.MonkeyPatch, emu: TogetherEmulator | FireworksEmulator) -> None:
+    """The target provider's variables, as a user would set them for the emulator."""
+    name = "TOGETHER" if isinstance(emu, TogetherEmulator) else "FIREWORKS"
+    monkeypatch.setenv(f"{name}_BASE_URL", emu.base_url)
+    monkeypatch.setenv(f"{name}_API_KEY", emu.api_key)
+    if isinstance(emu, FireworksEmulator):
+        monkeypatch.setenv("FIREWORKS_ACCOUNT_ID", emu.account_id)
+
+
 def test_dry_run_prints_the_plan_and_creates_nothing(
     emulated_archive: Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = emulated_archive.copy_to(tmp_path / "archive")
     with TogetherEmulator(manual_clock=True) as emu:
-        monkeypatch.setenv("TOGETHER_BASE_URL", emu.base_url)
-        monkeypatch.setenv("TOGETHER_API_KEY", emu.api_key)
+        _point_at(monkeypatch, emu)
         result = runner.invoke(
             app,
             ["migrate", str(folder), "--to", f"together:{TOGETHER_MODEL}", "--dry-run"],
@@ -49,9 +57,7 @@ def test_run_then_run_again_creates_each_job_once(
 ) -> None:
     folder = emulated_archive.copy_to(tmp_path / "archive")
     with FireworksEmulator(manual_clock=True) as emu:
-        monkeypatch.setenv("FIREWORKS_BASE_URL", emu.base_url)
-        monkeypatch.setenv("FIREWORKS_API_KEY", emu.api_key)
-        monkeypatch.setenv("FIREWORKS_ACCOUNT_ID", emu.account_id)
+        _point_at(monkeypatch, emu)
         args = ["migrate", str(folder), "--to", f"fireworks:{FIREWORKS_MODEL}", "-f", "json"]
         wanted = [j for j in emulated_archive.succeeded if j not in emulated_archive.of_kind("dpo")]
         for job in wanted[:3]:

@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from migrate_helpers import (
@@ -52,30 +53,45 @@ class Run:
     creates: int  # job-create requests the emulator answered
 
 
+def _first_run(
+    emulator: type[TogetherEmulator | FireworksEmulator],
+    target: str,
+    jobs_path: str,
+    archive: Archive,
+    factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Any, Run]]:
+    """Migrate a fresh copy of the archive to a fresh emulator; the emulator stays up."""
+    set_testing(True)
+    folder = archive.copy_to(factory.mktemp(target.split(":")[0]) / "archive")
+    with emulator(manual_clock=True) as emu:
+        report = migrate(folder, target, client=JobClient(emu.client(max_retries=0)))
+        yield emu, Run(folder, report, count(emu, "POST", jobs_path))
+
+
 @pytest.fixture(scope="module")
 def together(
     emulated_archive: Archive, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[TogetherEmulator, Run]]:
-    set_testing(True)
-    folder = emulated_archive.copy_to(tmp_path_factory.mktemp("together") / "archive")
-    with TogetherEmulator(manual_clock=True) as emu:
-        report = migrate(folder, TOGETHER, client=JobClient(emu.client(max_retries=0)))
-        yield emu, Run(folder, report, count(emu, "POST", T_JOBS))
+    yield from _first_run(TogetherEmulator, TOGETHER, T_JOBS, emulated_archive, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
 def fireworks(
     emulated_archive: Archive, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[FireworksEmulator, Run]]:
-    set_testing(True)
-    folder = emulated_archive.copy_to(tmp_path_factory.mktemp("fireworks") / "archive")
-    with FireworksEmulator(manual_clock=True) as emu:
-        report = migrate(folder, FIREWORKS, client=JobClient(emu.client(max_retries=0)))
-        yield emu, Run(folder, report, count(emu, "POST", F_JOBS))
+    yield from _first_run(FireworksEmulator, FIREWORKS, F_JOBS, emulated_archive, tmp_path_factory)
 
 
 def _by_source(report: MigrationReport) -> dict[str, Migration]:
     return {m.source_job: m for m in report.migrations}
+
+
+def _of_kind(run: Run, archive: Archive, kind: str) -> list[Migration]:
+    """The migrations of the archived jobs trained on one kind of file (at least one)."""
+    by_source = _by_source(run.report)
+    found = [by_source[job_id] for job_id in archive.of_kind(kind)]
+    assert found
+    return found
 
 
 # -- Together ---------------------------------------------------------------------------------
@@ -127,18 +143,15 @@ def test_a_file_that_breaks_togethers_turn_order_is_skipped_with_its_lines(
     together: tuple[TogetherEmulator, Run], emulated_archive: Archive
 ) -> None:
     _, run = together
-    by_source = _by_source(run.report)
-    turns = emulated_archive.of_kind("turns")
-    assert turns
-    for job_id in turns:
-        m = by_source[job_id]
+    turns = _of_kind(run, emulated_archive, "turns")
+    for m in turns:
         assert (m.status, m.reason) == ("skipped", "invalid_data")
         assert [(f.line, f.code) for f in m.findings] == [
             (line, "turns_not_alternating") for line in NON_ALTERNATING_LINES
         ]
         assert "lines 3, 8" in str(m.message)
     manifest = json.loads((run.folder / MIGRATIONS_NAME).read_text("utf-8"))
-    recorded = manifest["targets"][TOGETHER][turns[0]]
+    recorded = manifest["targets"][TOGETHER][turns[0].source_job]
     assert recorded["status"] == "skipped"
     assert [f["line"] for f in recorded["findings"]] == list(NON_ALTERNATING_LINES)
 
@@ -147,11 +160,7 @@ def test_a_fixable_file_is_fixed_and_every_change_reported(
     together: tuple[TogetherEmulator, Run], emulated_archive: Archive
 ) -> None:
     emu, run = together
-    by_source = _by_source(run.report)
-    blank = emulated_archive.of_kind("blank")
-    assert blank
-    for job_id in blank:
-        m = by_source[job_id]
+    for m in _of_kind(run, emulated_archive, "blank"):
         assert m.status == "created"
         assert m.changes == [
             {
@@ -164,8 +173,7 @@ def test_a_fixable_file_is_fixed_and_every_change_reported(
         job = emu.state.jobs[str(m.target_job)]
         content = emu.state.files[job.body["training_file"]].content or b""
         assert b"\n\n" not in content and content.count(b"\n") == 12
-    clean = emulated_archive.of_kind("clean-0")[0]
-    assert by_source[clean].changes == []
+    assert _of_kind(run, emulated_archive, "clean-0")[0].changes == []
 
 
 def test_a_second_run_creates_nothing(
