@@ -225,12 +225,6 @@ _ROWS = [
         default_text="the model's own",
     ),
     Convention(
-        "to",
-        ("--to",),
-        "Where to: PROVIDER:MODEL, e.g. together:openai/gpt-oss-20b.",
-        "PROVIDER:MODEL",
-    ),
-    Convention(
         "poll_interval",
         ("--poll-interval",),
         "Seconds between two looks at the job.",

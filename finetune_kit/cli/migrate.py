@@ -22,7 +22,6 @@ from finetune_kit.cli._common import (
     errors_as_exit,
     print_json,
 )
-from finetune_kit.cli._options import CONVENTIONS
 
 __all__ = ["migrate"]
 
@@ -35,7 +34,12 @@ _ARCHIVE = typer.Argument(
 def migrate(
     archive_dir: Annotated[Path, _ARCHIVE],
     to: Annotated[
-        str, CONVENTIONS["to"].option("The provider and model to train there, PROVIDER:MODEL.")
+        str,
+        typer.Option(
+            "--to",
+            metavar="PROVIDER:MODEL",
+            help="The provider and model to train there, e.g. together:openai/gpt-oss-20b.",
+        ),
     ],
     job: Annotated[
         list[str] | None,
