@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 
     from finetune_kit.cost.estimator import TrainingEstimate
     from finetune_kit.jobs.client import AsyncJobClient, JobClient
+    from finetune_kit.validation.fixes import FixReport
 
 __all__ = ["Migration", "MigrationReport", "Target", "amigrate", "migrate"]
 
@@ -393,7 +394,7 @@ def _errors(
 
 def _fix(
     path: Path, role: str, facts: ProviderFacts, method: str, out_dir: Path, scratch: Path
-) -> tuple[Path, Any, set[int]]:
+) -> tuple[Path, FixReport, set[int]]:
     """Apply the safe fixes for ``facts``' rules; the fixed file, the report, rejected lines."""
     from finetune_kit.validation.fixes import fix_file
 
@@ -444,7 +445,10 @@ def _conform(
         migration.files[role] = str(record["path"])
         if not path.is_file() or hash_file(path)[0] != record.get("sha256"):
             migration.status, migration.reason = "skipped", "file_missing"
-            migration.message = f"the archived {label} is missing or damaged: run verify/archive"
+            migration.message = (
+                f"the archived {label} is missing or does not match its SHA-256: "
+                "run `finetune-kit archive` into the folder again to restore it"
+            )
             return None
         errors, estimate = _errors(path, role, target, facts, migration.method, epochs)
         if errors:

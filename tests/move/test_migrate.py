@@ -350,3 +350,14 @@ def test_bad_targets_archives_and_clients_are_clear_errors(
     assert Target.parse("fireworks:accounts/x/models/y:z") == Target(
         "fireworks", "accounts/x/models/y:z"
     )
+
+
+def test_a_damaged_archived_file_is_not_uploaded(emulated_archive: Archive, tmp_path: Path) -> None:
+    folder = emulated_archive.copy_to(tmp_path / "archive")
+    job_id = emulated_archive.of_kind("clean-2")[0]
+    record = json.loads((folder / "jobs" / job_id / "job.json").read_text("utf-8"))
+    damaged = folder / record["files"][record["job"]["training_file"]]
+    damaged.write_bytes(damaged.read_bytes().replace(b"gamma", b"GAMMA", 1))
+    (m,) = migrate(folder, TOGETHER, jobs=[job_id], dry_run=True).migrations
+    assert (m.status, m.reason) == ("skipped", "file_missing")
+    assert "SHA-256" in str(m.message)
