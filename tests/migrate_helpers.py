@@ -4,7 +4,7 @@ Jobs ``i = 0..19`` on the OpenAI loopback emulator: ``i % 5 == 3`` fail, ``i % 5
 cancelled, the other twelve succeed. The succeeded ones train on (in turn) four clean chat
 files, a file with a blank line (fixable: the safe fixes drop it), a file whose examples break
 Together's turn order at two lines (not fixable) and a preference file (DPO); some have a
-validation file. The archive is made once per test module; each test migrates a copy.
+validation file. The archive is made once per session; each test migrates a copy.
 """
 
 from __future__ import annotations
@@ -159,9 +159,9 @@ def make_archive(out: Path) -> Archive:
     return result
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def emulated_archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
-    """The twenty-job archive, made once per module."""
+    """The twenty-job archive, made once (tests migrate copies, or dry-run the original)."""
     made = make_archive(tmp_path_factory.mktemp("archive") / "ft-archive")
     yield made
     set_testing(False)
