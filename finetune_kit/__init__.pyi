@@ -92,6 +92,12 @@ from finetune_kit.move.compare import (
     TargetCost as TargetCost,
     compare as compare,
 )
+from finetune_kit.move.migrate import (
+    Migration as Migration,
+    MigrationReport as MigrationReport,
+    amigrate as amigrate,
+    migrate as migrate,
+)
 from finetune_kit.privacy.detectors import (
     pii_detector as pii_detector,
     register_detector as register_detector,

@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 
-# the emulator tests' shared `emu` and `client` fixtures; the client tests' `kind` and
-# `instant_waits`
-pytest_plugins = ["emulator_helpers", "client_runner"]
+pytest_plugins = [
+    "emulator_helpers",  # the emulator tests' shared `emu` and `client` fixtures
+    "client_runner",  # the client tests' `kind` and `instant_waits`
+    "migrate_helpers",  # the twenty-job archive the migration tests move
+]
 
 GOOD: dict[str, Any] = {
     "messages": [

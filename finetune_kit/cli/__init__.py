@@ -17,6 +17,7 @@ from finetune_kit.cli import (  # noqa: F401  (they register commands)
     export,
     jobs,
     lifecycle,
+    migrate,
     privacy,
     tokens,
 )
