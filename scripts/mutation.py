@@ -30,15 +30,14 @@ MUTMUT = [sys.executable, "-m", "mutmut"]
 GROUPS: dict[str, list[str]] = {
     "io": ["finetune_kit._io.*"],
     "pii": [
-        f"finetune_kit.privacy.detectors.{name}__mutmut_*"
-        for name in (
-            "x_luhn_ok",
-            "x__luhn_digit",
-            "x__card_brand_ok",
-            "x_iban_ok",
-            "x_ssn_ok",
-            "x_dni_ok",
-        )
+        *(
+            f"finetune_kit.privacy._numbers.{name}__mutmut_*"
+            for name in ("x_luhn_ok", "x_card_brand_ok", "x_iban_ok", "x_ssn_ok")
+        ),
+        *(
+            f"finetune_kit.privacy.detectors.{name}__mutmut_*"
+            for name in ("x__luhn_digit", "x_dni_ok")
+        ),
     ],
     "cost": [
         f"finetune_kit.cost.estimator.{name}__mutmut_*"
