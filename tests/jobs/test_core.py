@@ -1225,3 +1225,11 @@ def test_error_messages_and_hints_word_for_word(
 def test_each_refusal_word_alone_makes_a_refused_job(message: str, code: str | None) -> None:
     err = core.translate(status_error(400, message=message, code=code), action="creating the job")
     assert type(err) is JobCreationRefused
+
+
+def test_a_wait_reads_events_by_the_providers_own_rules(tmp_path: Path) -> None:
+    make, answer = _other_plans(tmp_path)["checking the job"]
+    fail = _fail_on("fine_tuning.jobs.list_events", [other_error(503)], answer)
+    job, steps = drive(make(), fail)
+    assert job.status == "succeeded"
+    assert [(r, a) for _, r, a in sleeps(steps) if r == "retry"] == [("retry", 1)]
