@@ -153,6 +153,61 @@ EQUIVALENT: dict[str, str] = {
     "finetune_kit.jobs._core.x__looks_like_refusal__mutmut_4": (
         "'xxxx' for a missing code adds none of the refusal words"
     ),
+    # -- tokens
+    "finetune_kit.tokens.counting.x_image_tokens__mutmut_1": (
+        "another default detail than 'auto': every detail but 'low' is counted as high"
+    ),
+    "finetune_kit.tokens.counting.x_image_tokens__mutmut_2": "same as mutant 1",
+    "finetune_kit.tokens.counting.x_image_tokens__mutmut_11": (
+        "`width < 0` for `<= 0`: a zero width is already caught by `not width`"
+    ),
+    "finetune_kit.tokens.counting.x_image_tokens__mutmut_13": "same as mutant 11, for the height",
+    "finetune_kit.tokens.counting.x_image_tokens__mutmut_23": (
+        "`>= 2048` for `> 2048`: at exactly 2048 the scale is 1"
+    ),
+    "finetune_kit.tokens.counting.x_image_tokens__mutmut_39": (
+        "`>= 768` for `> 768`: at exactly 768 the scale is 1"
+    ),
+    "finetune_kit.tokens.counting.xǁTokenizerǁcount_raw__mutmut_1": (
+        "another default format than 'chat': count_raw only tests for 'preference'"
+    ),
+    "finetune_kit.tokens.counting.xǁTokenizerǁcount_raw__mutmut_2": "same as mutant 1",
+    "finetune_kit.tokens.counting.xǁTokenizerǁcount__mutmut_24": (
+        "count_raw(obj, None / default / another word): only 'preference' is told apart"
+    ),
+    "finetune_kit.tokens.counting.xǁTokenizerǁcount__mutmut_26": "same as mutant 24",
+    "finetune_kit.tokens.counting.xǁTokenizerǁcount__mutmut_27": "same as mutant 24",
+    "finetune_kit.tokens.counting.xǁTokenizerǁcount__mutmut_28": "same as mutant 24",
+    "finetune_kit.tokens.counting.xǁTokenizerǁ_json_tokens__mutmut_3": (
+        "ensure_ascii=None is falsy like False"
+    ),
+    "finetune_kit.tokens.counting.xǁTokenizerǁ_json_tokens__mutmut_5": (
+        "sort_keys=None is falsy like False"
+    ),
+    "finetune_kit.tokens.counting.xǁTokenizerǁ_json_tokens__mutmut_9": (
+        "sort_keys left out: its default is False"
+    ),
+    **{
+        f"finetune_kit.tokens.counting.{name}": (
+            "the string cache (its bounds, its bookkeeping, a lookup that always misses): it "
+            "changes speed and memory, never a count, since a cached count is the count"
+        )
+        for name in (
+            "xǁTokenizerǁ__init____mutmut_20",
+            "xǁTokenizerǁ__init____mutmut_26",
+            "xǁTokenizerǁ__init____mutmut_28",
+            "xǁTokenizerǁcount_text__mutmut_1",
+            "xǁTokenizerǁcount_text__mutmut_2",
+            *(
+                f"xǁTokenizerǁ_count_uncached__mutmut_{n}"
+                for n in (8, 9, 10, 11, 12, 14, 15, 16, 17)
+            ),
+        )
+    },
+    "finetune_kit.tokens.counting.xǁTokenizerǁ_count_uncached__mutmut_1": (
+        "no fast counter: tiktoken counts instead, and the fast one is only used when it "
+        "agrees with tiktoken (checked on load)"
+    ),
 }
 
 _LINE = re.compile(r"^\s*(?P<name>\S+__mutmut_\d+): (?P<status>.+?)\s*$")
