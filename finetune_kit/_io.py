@@ -29,9 +29,8 @@ def _atomic_write(path: str | os.PathLike[str], *, binary: bool = False) -> Iter
         DataError: The destination folder does not exist or is not writable.
     """
     dest = Path(path)
-    folder = dest.parent if str(dest.parent) else Path()
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=folder)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
     except FileNotFoundError as exc:
         raise DataError("the output folder does not exist", file=dest) from exc
     except OSError as exc:

@@ -604,3 +604,197 @@ def test_a_missing_bom_on_azure_refuses_the_file_but_counts_every_example(
     assert [f.code for f in azure.errors] == ["bom_missing"]
     assert (azure.n_examples, azure.n_skipped) == (10, 0)
     assert azure.billed_tokens_per_epoch == openai.billed_tokens_per_epoch
+
+
+# -- arguments, prices and what an estimate says about itself ----------------------------------
+
+
+def _price_table(tmp_path: Path, edit: Any) -> Any:
+    """The bundled price table with ``edit(models)`` applied, loaded from a copy."""
+    from finetune_kit.catalog.prices import PriceTable
+
+    data = json.loads((Path(cost.__file__).parent.parent / "data" / "prices.json").read_text())
+    edit(data["models"])
+    path = tmp_path / "prices.json"
+    path.write_text(json.dumps(data))
+    return PriceTable.load(path, as_of="2026-12-02")
+
+
+def test_argument_bounds_are_inclusive_and_named(write_lines: WriteLines) -> None:
+    path = write_lines([good_example(i) for i in range(10)])
+    est = CostEstimator()
+    top = est.estimate_training(path, "gpt-4o-mini", n_epochs=50, token_limit=1, lifecycle=False)
+    assert (top.n_epochs, top.token_limit, top.billed_tokens_per_epoch) == (50, 1, 10)
+    assert top.n_truncated == 10
+    for kwargs, message in (
+        ({"n_epochs": 51}, "n_epochs must be between 1 and 50, not 51"),
+        ({"n_epochs": 0}, "n_epochs must be between 1 and 50, not 0"),
+        ({"jobs": 0}, "jobs must be at least 1, not 0"),
+        ({"token_limit": 0}, "token_limit must be at least 1, not 0"),
+    ):
+        with pytest.raises(ConfigError) as err:
+            est.estimate_training(path, "gpt-4o-mini", **kwargs)
+        assert str(err.value) == message
+
+
+def test_an_unsupported_method_names_the_models_that_support_it(
+    write_lines: WriteLines, tmp_path: Path
+) -> None:
+    path = write_lines([good_example(i) for i in range(10)])
+    with pytest.raises(ConfigError) as err:
+        CostEstimator().estimate_training(path, "gpt-4o-mini", method="dpo")
+    assert err.value.hint == (
+        "models that do: gpt-4.1-2025-04-14, gpt-4.1-mini-2025-04-14, gpt-4.1-nano-2025-04-14, "
+        "gpt-4o-2024-08-06"
+    )
+
+    def no_dpo(models: dict[str, Any]) -> None:
+        for row in models.values():
+            row["methods"] = ["supervised"]
+
+    est = CostEstimator(prices=_price_table(tmp_path, no_dpo))
+    with pytest.raises(ConfigError) as err:
+        est.estimate_training(path, "gpt-4.1-mini", method="dpo")
+    assert err.value.hint == "models that do: none in the price table"
+
+
+def test_a_model_without_a_training_price_asks_for_one(
+    write_lines: WriteLines, tmp_path: Path
+) -> None:
+    def unpriced(models: dict[str, Any]) -> None:
+        for entry in models["gpt-4o-mini-2024-07-18"]["prices"]:
+            entry["training_per_1m"] = None
+
+    est = CostEstimator(prices=_price_table(tmp_path, unpriced))
+    path = write_lines([good_example(i) for i in range(10)])
+    with pytest.raises(ConfigError) as err:
+        est.estimate_training(path, "gpt-4o-mini")
+    assert str(err.value) == (
+        "no training price for gpt-4o-mini-2024-07-18 on 2026-12-02"
+        " (pass training_per_1m (CLI: --price-per-1m))"
+    )
+    assert err.value.hint == "pass training_per_1m (CLI: --price-per-1m)"
+    given = est.estimate_training(path, "gpt-4o-mini", training_per_1m=2, lifecycle=False)
+    assert given.training_cost == Decimal(given.training_tokens) * 2 / 1_000_000
+
+
+def test_an_estimate_names_its_model_source_and_method(write_lines: WriteLines) -> None:
+    path = write_lines([good_example(i) for i in range(10)])
+    est = CostEstimator().estimate_training(path, "gpt-4o-mini", lifecycle=False)
+    assert (est.model, est.source, est.method) == ("gpt-4o-mini", str(path), "supervised")
+    assert est.to_dict()["source"] == str(path)
+    # the method asked for is the method priced, whatever the file's format
+    asked = CostEstimator().estimate_training(path, "gpt-4.1-mini", method="dpo", lifecycle=False)
+    assert asked.method == "dpo" and {f.code for f in asked.errors} == {"wrong_format_for_method"}
+    rows = [good_example(i) for i in range(10)]
+    in_memory = CostEstimator().estimate_training(rows, "gpt-4.1-mini", method="dpo")
+    assert {f.code for f in in_memory.errors} == {"wrong_format_for_method"}
+
+
+def test_lifecycle_findings_are_on_by_default_for_openai_models_only(
+    write_lines: WriteLines,
+) -> None:
+    import datetime as dt
+
+    path = write_lines([good_example(i) for i in range(10)])
+    day = dt.date(2026, 12, 2)
+    est = CostEstimator().estimate_training(path, "gpt-4o-mini", today=day)
+    assert {f.code for f in est.findings} == {
+        "training_access_restricted",
+        "model_shutdown_scheduled",
+    }
+    assert (
+        not CostEstimator()
+        .estimate_training(path, "gpt-4o-mini", today=day, lifecycle=False)
+        .findings
+    )
+    open_model = CostEstimator().estimate_training(path, "openai/gpt-oss-20b", today=day)
+    assert not open_model.findings
+
+
+def test_each_model_is_counted_with_its_own_encoding(write_lines: WriteLines) -> None:
+    examples = [good_example(i) for i in range(10)]
+    examples[0]["messages"][2]["content"] = "naïve café — 東京 " * 20  # counts differ per encoding
+    path = write_lines(examples)
+    for model in ("gpt-3.5-turbo", "gpt-4o-mini"):
+        tok = Tokenizer.for_model(model)
+        est = CostEstimator().estimate_training(path, model, lifecycle=False)
+        assert list(est.token_counts) == [tok.count_raw(ex) for ex in examples], model
+    old = CostEstimator().estimate_training(path, "gpt-3.5-turbo", lifecycle=False)
+    new = CostEstimator().estimate_training(path, "gpt-4o-mini", lifecycle=False)
+    assert old.token_counts != new.token_counts
+
+
+def test_the_model_reaches_the_rules_for_files_and_in_memory_data(write_lines: WriteLines) -> None:
+    picture = good_example(0)
+    picture["messages"][1]["content"] = [
+        {"type": "text", "text": "What is this?"},
+        {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}},
+    ]
+    data = [picture, *(good_example(i) for i in range(1, 10))]
+    for source in (write_lines(data), data):
+        est = CostEstimator().estimate_training(source, "gpt-4o-mini", lifecycle=False)
+        assert [f.message for f in est.findings if f.line == 1] == [
+            "gpt-4o-mini does not support vision fine-tuning"
+        ]
+
+
+def test_in_memory_examples_over_the_limit_are_reported_and_capped() -> None:
+    data = [good_example(i) for i in range(10)]
+    data[4]["messages"][2]["content"] = "long " * 300
+    est = CostEstimator().estimate_training(data, "gpt-4o-mini", token_limit=100, lifecycle=False)
+    assert [(f.line, f.code) for f in est.findings] == [(5, "example_too_long")]
+    assert est.n_truncated == 1 and max(est.token_counts) > 100
+    assert est.billed_tokens_per_epoch == sum(min(c, 100) for c in est.token_counts)
+
+
+def test_a_tokenizer_without_a_maximum_length_truncates_nothing(write_lines: WriteLines) -> None:
+    from finetune_kit.tokens.harmony import HarmonyTokenizer
+
+    examples = [good_example(i) for i in range(10)]
+    examples[2]["messages"][2]["content"] = "long " * 300
+    path = write_lines(examples)
+    est = CostEstimator().estimate_training(
+        path, "openai/gpt-oss-20b", tokenizer=HarmonyTokenizer()
+    )
+    assert est.token_limit is None and est.n_truncated == 0
+    assert est.billed_tokens_per_epoch == est.total_tokens_per_epoch == sum(est.token_counts)
+
+
+def test_a_free_cached_price_makes_cached_tokens_free() -> None:
+    est = CostEstimator().estimate_usage(
+        1_000_000,
+        0,
+        1,
+        days=1,
+        cached_input_tokens=400_000,
+        input_per_1m=2,
+        output_per_1m=8,
+        cached_input_per_1m=0,
+    )
+    assert est.cached_input_per_1m == 0
+    assert est.cost_per_request == Decimal("1.2")  # 600K fresh at $2; 400K cached at $0
+
+
+@pytest.mark.usefixtures("many_ranges")
+def test_a_duplicate_with_another_finding_keeps_both_in_a_parallel_scan(
+    write_lines: WriteLines,
+) -> None:
+    lines: list[Any] = [good_example(i) for i in range(60)]
+    lines[3]["messages"][2]["content"] = "long " * 100  # over the limit below
+    lines[50] = lines[51] = lines[3]  # ... and twice in a later byte range
+    path = write_lines(lines)
+    serial = CostEstimator().estimate_training(
+        path, "gpt-4o-mini", token_limit=80, jobs=1, lifecycle=False
+    )
+    parallel = CostEstimator().estimate_training(
+        path, "gpt-4o-mini", token_limit=80, jobs=2, lifecycle=False
+    )
+    assert [(f.line, f.code) for f in serial.findings] == [
+        (4, "example_too_long"),
+        (51, "example_too_long"),
+        (51, "duplicate_example"),
+        (52, "example_too_long"),
+        (52, "duplicate_example"),
+    ]
+    assert parallel.findings == serial.findings

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -28,7 +29,7 @@ from finetune_kit.errors import (
 )
 from finetune_kit.jobs import _core as core
 from finetune_kit.providers import openai as oa
-from finetune_kit.providers.base import JobSpec
+from finetune_kit.providers.base import ErrorInfo, JobSpec
 
 # -- helpers ------------------------------------------------------------------------------------
 
@@ -858,3 +859,387 @@ def test_wait_sleeps_at_most_the_time_left() -> None:
     assert [s.seconds for s in steps if isinstance(s, core.Sleep)] == [10.0, 5.0]
     assert len(collected) == 3
     assert info.value.job_id == "ftjob-1" and "12 s" in str(info.value)
+
+
+# -- another provider: its own error rules and names reach every plan ---------------------------
+
+
+class OtherSDKError(Exception):
+    """An exception of another provider's SDK (not an ``openai`` one)."""
+
+    def __init__(self, info: ErrorInfo, text: str = "raw SDK text") -> None:
+        super().__init__(text)
+        self.info = info
+
+
+OTHER_FACTS = replace(
+    oa.OPENAI,
+    name="other",
+    title="Other AI",
+    key_env=("OTHER_API_KEY", "OTHER_KEY"),
+    base_url_env="OTHER_BASE_URL",
+)
+
+
+class OtherProvider(oa.OpenAIProvider):
+    """OpenAI's calls, but another SDK's exceptions and another name (as Together's adapter)."""
+
+    facts = OTHER_FACTS
+
+    def describe_error(self, exc: BaseException) -> ErrorInfo | None:
+        return exc.info if isinstance(exc, OtherSDKError) else None
+
+
+OTHER = OtherProvider()
+
+
+def other_error(status: int | None, kind: str = "status", **kw: Any) -> OtherSDKError:
+    return OtherSDKError(ErrorInfo(kind, status_code=status, **kw))  # type: ignore[arg-type]
+
+
+def _other_plans(tmp_path: Path) -> dict[str, tuple[Callable[[], core.Plan[Any]], Any]]:
+    """Each plan run with OTHER, and what its SDK calls answer when they do not fail."""
+    s = spec(tmp_path)
+    key = _request()["metadata"][core.IDEMPOTENCY_KEY]
+    policy = core.RetryPolicy(initial=0)
+
+    def files(call: core.Call) -> Any:
+        if call.method == "files.list":
+            return page([])
+        return _file(s, status="uploaded" if call.method == "files.create" else "processed")
+
+    def jobs(call: core.Call) -> Any:
+        if call.method == "fine_tuning.jobs.list":
+            return page([])
+        return _job(key, "succeeded")
+
+    def events(call: core.Call) -> Any:
+        if call.method == "fine_tuning.jobs.list_events":
+            return page([event(2), event(1)])
+        return SimpleNamespace(id="ftjob-1", status="succeeded", model="m")
+
+    state = core.WaitState()
+    wait_args: dict[str, Any] = {"poll_interval": 1.0, "timeout": None, "now": lambda: 0.0}
+    return {
+        "uploading the file": (lambda: core.upload_plan(s, policy, provider=OTHER), files),
+        "creating the job": (lambda: core.create_plan(_request(), policy, provider=OTHER), jobs),
+        "listing events": (lambda: core.all_events_plan("ftjob-1", policy, OTHER), events),
+        "checking the job": (
+            lambda: core.wait_plan(
+                "ftjob-1",
+                policy=policy,
+                on_event=None,
+                on_poll=None,
+                state=state,
+                provider=OTHER,
+                **wait_args,
+            ),
+            events,
+        ),
+    }
+
+
+def _fail_on(
+    method: str, errors: list[BaseException], answer: Callable[[core.Call], Any]
+) -> Callable[[core.Call], Any]:
+    queue = list(errors)
+
+    def answered(call: core.Call) -> Any:
+        if call.method == method and queue:
+            raise queue.pop(0)
+        return answer(call)
+
+    return answered
+
+
+_FIRST_CALL = {
+    "uploading the file": "files.list",
+    "creating the job": "fine_tuning.jobs.list",
+    "listing events": "fine_tuning.jobs.list_events",
+    "checking the job": "fine_tuning.jobs.retrieve",
+}
+
+
+@pytest.mark.parametrize("action", list(_FIRST_CALL))
+def test_each_plan_retries_by_the_providers_own_rules(action: str, tmp_path: Path) -> None:
+    make, answer = _other_plans(tmp_path)[action]
+    value, steps = drive(make(), _fail_on(_FIRST_CALL[action], [other_error(503)], answer))
+    assert value is not None
+    assert [(r, a) for _, r, a in sleeps(steps) if r == "retry"] == [("retry", 1)]
+    if action in ("creating the job", "checking the job"):
+        assert value.provider == "other"
+    # the same error from OpenAI's point of view is no error it knows: not retried
+    assert not core.is_retryable(other_error(503))
+    assert core.is_retryable(other_error(503), OTHER)
+
+
+@pytest.mark.parametrize("action", list(_FIRST_CALL))
+def test_each_plan_names_its_action_and_the_providers_key(action: str, tmp_path: Path) -> None:
+    make, answer = _other_plans(tmp_path)[action]
+    rejected = other_error(401, message="bad key")
+    with pytest.raises(AuthenticationFailed) as info:
+        drive(make(), _fail_on(_FIRST_CALL[action], [rejected], answer))
+    assert info.value.message == f"the API key was rejected while {action}: bad key"
+    assert info.value.hint == "set OTHER_API_KEY or OTHER_KEY to a valid key"
+
+
+def test_waiting_for_a_file_names_that_action_and_the_provider(tmp_path: Path) -> None:
+    make, answer = _other_plans(tmp_path)["uploading the file"]
+    fail = _fail_on("files.retrieve", [other_error(429, message="slow down")] * 9, answer)
+    with pytest.raises(QuotaExceeded) as info:
+        drive(make(), fail)
+    assert info.value.message == (
+        "rate limit or quota reached while waiting for the file to be processed: slow down"
+    )
+    assert info.value.hint == "wait and try again, or lower the request rate"
+
+
+def test_the_default_poll_interval_and_list_purpose_of_an_upload(tmp_path: Path) -> None:
+    s = spec(tmp_path)
+    statuses = iter(["uploaded", "processed"])
+    calls: list[core.Call] = []
+
+    def answer(call: core.Call) -> Any:
+        calls.append(call)
+        if call.method == "files.list":
+            return page([])
+        return _file(s, status=next(statuses))
+
+    _, steps = drive(core.upload_plan(s, core.RetryPolicy()), answer)
+    assert sleeps(steps) == [(1.0, "poll", 0)]
+    assert calls[0].kwargs["purpose"] == "fine-tune"
+
+
+def test_processing_may_take_exactly_the_timeout(tmp_path: Path) -> None:
+    s = spec(tmp_path)
+    clock = iter([100.0, 110.0, 110.0, 111.0])
+    statuses = iter(["uploaded", "uploaded", "processed"])
+
+    def answer(call: core.Call) -> Any:
+        return page([]) if call.method == "files.list" else _file(s, status=next(statuses))
+
+    plan = core.upload_plan(s, core.RetryPolicy(), processing_timeout=10, now=lambda: next(clock))
+    ref, _ = drive(plan, answer)
+    assert ref.status == "processed"
+
+
+def test_a_processing_timeout_says_the_upload_itself_worked(tmp_path: Path) -> None:
+    s = spec(tmp_path)
+    clock = iter([0.0, 11.0])
+
+    def answer(call: core.Call) -> Any:
+        return page([]) if call.method == "files.list" else _file(s, status="uploaded")
+
+    plan = core.upload_plan(s, core.RetryPolicy(), processing_timeout=10, now=lambda: next(clock))
+    with pytest.raises(APIError) as info:
+        drive(plan, answer)
+    assert info.value.hint == (
+        "the upload itself succeeded; check the file later, or upload with wait=False"
+    )
+
+
+def test_a_file_the_api_rejects_without_details_is_named_with_the_fix(tmp_path: Path) -> None:
+    s = spec(tmp_path)
+
+    def answer(call: core.Call) -> Any:
+        if call.method == "files.list":
+            return page([])
+        return _file(s, status="error", status_details=None)
+
+    with pytest.raises(APIError) as info:
+        drive(core.upload_plan(s, core.RetryPolicy()), answer)
+    assert info.value.message == "the API could not process train.jsonl: no details"
+    assert info.value.file == str(s.path) and info.value.line is None
+    assert info.value.hint == "run `finetune-kit validate` on the file"
+
+
+def test_a_wait_timeout_counts_from_its_start_and_names_the_last_status() -> None:
+    clock = iter([1000.0, 1000.0, 1007.0, 1007.0, 1011.5, 1011.5, 1012.0, 1012.0])
+    plan = core.wait_plan(
+        "ftjob-1",
+        policy=core.RetryPolicy(),
+        poll_interval=10.0,
+        timeout=12.0,
+        now=lambda: next(clock),
+        on_event=None,
+        on_poll=None,
+        state=core.WaitState(),
+    )
+    answer = _poll(["queued", "running", "running", "running"], [])
+    with pytest.raises(JobTimeout) as info:
+        drive(plan, answer)
+    assert info.value.last_status == "running"
+    assert "last status: running" in str(info.value)
+
+
+def test_a_wait_sleeps_less_than_a_second_when_that_is_all_that_is_left() -> None:
+    clock = iter([50.0, 50.0, 50.0, 61.5, 61.5, 62.0, 62.0])
+    plan = core.wait_plan(
+        "ftjob-1",
+        policy=core.RetryPolicy(),
+        poll_interval=10.0,
+        timeout=12.0,
+        now=lambda: next(clock),
+        on_event=None,
+        on_poll=None,
+        state=core.WaitState(),
+    )
+    steps: list[Any] = []
+    with pytest.raises(JobTimeout):
+        result: Any = None
+        while True:
+            step = plan.send(result)
+            steps.append(step)
+            result = _poll(["running"] * 5, [])(step) if isinstance(step, core.Call) else None
+    assert [s.seconds for s in steps if isinstance(s, core.Sleep)] == [10.0, 0.5]
+
+
+# -- the words of errors and hints --------------------------------------------------------------
+
+
+def test_set_testing_switches_waits_off_by_default() -> None:
+    try:
+        core.set_testing()
+        assert core.is_testing()
+    finally:
+        core.set_testing(False)
+
+
+def test_keys_of_every_provider_and_from_the_environment_are_masked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert core.scrub("key tgp_v1_abCDEFGHIJKLMN no") == "key tgp_v1_ab… no"
+    assert core.scrub("key fw_abCDEFGHIJKL no") == "key fw_ab… no"
+    monkeypatch.setenv("TOGETHER_API_KEY", "12345678")
+    monkeypatch.setenv("FIREWORKS_API_KEY", "1234567")  # too short to mask
+    assert core.scrub("auth 12345678 / 1234567 failed") == (
+        "auth <TOGETHER_API_KEY> / 1234567 failed"
+    )
+
+
+def test_errors_no_provider_describes_keep_their_own_text() -> None:
+    assert core.translate(ValueError("odd"), action="x").message == "x failed: odd"
+    err = core.translate(
+        other_error(None, "other", message="from the body"), action="x", provider=OTHER
+    )
+    assert err.message == "x failed: from the body"
+    bare = core.translate(other_error(None, "other", message=""), action="x", provider=OTHER)
+    assert bare.message == "x failed: raw SDK text"
+    # an answer without a status, or something that is not an answer, is not read as one
+    none = core.translate(other_error(None, message="m"), action="x", provider=OTHER)
+    assert type(none) is APIError and none.message == "x failed: m"
+    odd = core.translate(other_error(500, "other", message="m"), action="x", provider=OTHER)
+    assert type(odd) is APIError and odd.message == "x failed: m"
+    assert not core.is_retryable(other_error(503, "other"), OTHER)
+    assert not core.is_retryable(openai.OpenAIError("no status"))
+
+
+def test_a_connection_failure_names_the_variable_to_check() -> None:
+    err = core.translate(connection_error(), action="listing files")
+    assert err.hint == "check the network and OPENAI_BASE_URL; the request was retried"
+    other = core.translate(other_error(None, "connection"), action="x", provider=OTHER)
+    assert other.hint == "check the network and OTHER_BASE_URL; the request was retried"
+
+
+@pytest.mark.parametrize(
+    ("provider", "exc", "action", "message", "hint"),
+    [
+        (
+            None,
+            status_error(401, message="bad key"),
+            "x",
+            "the API key was rejected while x: bad key",
+            (
+                "set OPENAI_API_KEY to a valid key (and OPENAI_ORG_ID / OPENAI_PROJECT_ID if the "
+                "key belongs to several)"
+            ),
+        ),
+        (
+            OTHER,
+            other_error(401, message="bad key"),
+            "x",
+            "the API key was rejected while x: bad key",
+            "set OTHER_API_KEY or OTHER_KEY to a valid key",
+        ),
+        (
+            None,
+            status_error(429, code="insufficient_quota", message="no credit"),
+            "x",
+            "rate limit or quota reached while x: no credit",
+            "add credit or raise the limit in the billing settings",
+        ),
+        (
+            None,
+            status_error(403, message="Fine-tuning is no longer available"),
+            "creating the job",
+            "the API refused to create the job: Fine-tuning is no longer available",
+            (
+                "OpenAI stops accepting new fine-tuning jobs on 2027-01-06 (earlier for some "
+                "organisations); see `finetune-kit export` to move your data to another provider"
+            ),
+        ),
+        (
+            OTHER,
+            other_error(403, message="fine-tuning disabled"),
+            "creating the job",
+            "the API refused to create the job: fine-tuning disabled",
+            "check that your Other AI account may fine-tune this model",
+        ),
+        (
+            None,
+            status_error(403, message="nope"),
+            "x",
+            "permission denied while x: nope",
+            "check that the key's project may use fine-tuning",
+        ),
+        (
+            None,
+            status_error(404, message="gone"),
+            "x",
+            "x failed (404): gone",
+            "check the id; it may belong to another organisation or project",
+        ),
+        (
+            None,
+            status_error(400, message="bad"),
+            "x",
+            "x failed (400): bad",
+            "fix the request as the message says; `finetune-kit validate` checks files first",
+        ),
+        (
+            None,
+            status_error(502, message="down"),
+            "x",
+            "x failed (502): down",
+            "the service had a problem; it was retried — try again later",
+        ),
+        (None, status_error(418, message="tea"), "x", "x failed (418): tea", "see the message"),
+    ],
+)
+def test_error_messages_and_hints_word_for_word(
+    provider: Any, exc: BaseException, action: str, message: str, hint: str
+) -> None:
+    err = core.translate(exc, action=action, provider=provider)
+    assert (err.message, err.hint) == (message, hint)
+
+
+@pytest.mark.parametrize(
+    ("message", "code"),
+    [
+        ("Fine-tuning is not allowed for this model", None),
+        ("not for you", "fine_tuning_disabled"),
+        ("This model is no longer offered", None),
+        ("Model unavailable", None),
+    ],
+)
+def test_each_refusal_word_alone_makes_a_refused_job(message: str, code: str | None) -> None:
+    err = core.translate(status_error(400, message=message, code=code), action="creating the job")
+    assert type(err) is JobCreationRefused
+
+
+def test_a_wait_reads_events_by_the_providers_own_rules(tmp_path: Path) -> None:
+    make, answer = _other_plans(tmp_path)["checking the job"]
+    fail = _fail_on("fine_tuning.jobs.list_events", [other_error(503)], answer)
+    job, steps = drive(make(), fail)
+    assert job.status == "succeeded"
+    assert [(r, a) for _, r, a in sleeps(steps) if r == "retry"] == [("retry", 1)]

@@ -385,6 +385,13 @@ def test_dni_control_letter_for_every_remainder() -> None:
     assert not det.dni_ok("1234567Z") and not det.dni_ok("1234567AZ")
 
 
+@pytest.mark.parametrize("value", ["-X1234567L", " X1234567L", " x-1234567-l", "- Y 1234567 X"])
+def test_nie_with_separators_before_its_letter_is_still_an_nie(value: str) -> None:
+    # pasted from a form: the X/Y/Z that makes it an NIE is read after the separators
+    assert det.dni_ok(value)
+    assert not det.dni_ok(value[:-1] + ("A" if value[-1] != "A" else "B"))
+
+
 def test_ibans_are_checked_by_country_length_and_mod_97() -> None:
     assert det.iban_ok("DE89 3704 0044 0532 0130 00")
     assert det.iban_ok("GB82WEST12345698765432")

@@ -12,7 +12,7 @@ import tiktoken.registry
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from finetune_kit.errors import TokenizerUnavailable, UnknownModelError
+from finetune_kit.errors import ConfigError, TokenizerUnavailable, UnknownModelError
 from finetune_kit.tokens import counting
 from finetune_kit.tokens.counting import (
     Tokenizer,
@@ -325,3 +325,130 @@ def test_without_the_fast_extra_tiktoken_counts(monkeypatch: pytest.MonkeyPatch)
         assert tok.count_text("Good morrow") == len(tok.encoding.encode_ordinary("Good morrow"))
     finally:
         counting._fast_counter.cache_clear()
+
+
+# -- pinned by mutation testing: image sizes, message keys, errors, the fast counter's loader ----
+
+
+@pytest.mark.parametrize(
+    ("size", "tokens"),
+    [
+        ((-5, 500), 765),  # unknown sizes: the assumed 1024 x 1024
+        ((500, -5), 765),
+        ((None, 500), 765),
+        ((1, 1), 255),  # one tile
+        ((513, 100), 425),  # just over one tile wide: two
+        ((100, 513), 425),
+        ((2049, 100), 765),  # fitted in 2048: four tiles, not five
+        ((4096, 100), 765),
+        ((769, 1537), 1105),  # shorter side cut to 768: 2 x 3 tiles, not 2 x 4
+    ],
+)
+def test_image_tokens_at_the_edges_of_the_tile_formula(size: tuple[Any, Any], tokens: int) -> None:
+    assert image_tokens(*size) == tokens
+
+
+def _msg(**fields: Any) -> dict[str, Any]:
+    return {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", **fields}]}
+
+
+def test_message_keys_that_are_not_text_are_skipped_and_the_rest_still_counted() -> None:
+    tok = Tokenizer.for_model("gpt-4o-mini")
+    plain = tok.count_raw(_msg(content="a fine answer"))
+    assert tok.count_raw(_msg(weight=1, content="a fine answer")) == plain
+    assert tok.count_raw(_msg(name=None, content="a fine answer")) == plain
+
+
+def test_function_calls_tool_calls_and_parts_add_up() -> None:
+    tok = Tokenizer.for_model("gpt-4o-mini")
+    call = {"name": "lookup", "arguments": '{"q": "weather"}'}
+    content = tok.count_raw(_msg(content="let me look"))
+    both = tok.count_raw(_msg(content="let me look", function_call=call))
+    only_call = tok.count_raw(_msg(function_call=call))
+    assert both > content and both > only_call
+    tc = {"id": "c1", "type": "function", "function": call}
+    one = tok.count_raw(_msg(content="x", tool_calls=[tc]))
+    two = tok.count_raw(_msg(content="x", tool_calls=[tc, {**tc, "id": "c2"}]))
+    assert two > one > tok.count_raw(_msg(content="x"))
+    text = [{"type": "text", "text": "first part"}, {"type": "text", "text": "second part"}]
+    assert tok.count_raw(_msg(content=text)) > tok.count_raw(_msg(content=text[1:]))
+    odd_first = ["not a part", *text]
+    assert tok.count_raw(_msg(content=odd_first)) == tok.count_raw(_msg(content=text))
+
+
+def test_images_given_as_a_bare_url_or_with_an_odd_detail_count_as_auto() -> None:
+    tok = Tokenizer.for_model("gpt-4o")
+    base = tok.count_raw(_msg(content=[{"type": "text", "text": "see"}]))
+    for image_url in ("https://x/a.png", {"url": "https://x/a.png", "detail": 5}):
+        part = {"type": "image_url", "image_url": image_url}
+        got = tok.count_raw(_msg(content=[{"type": "text", "text": "see"}, part]))
+        assert got == base + image_tokens(), image_url
+
+
+def test_functions_and_non_ascii_tools_are_counted_as_sent() -> None:
+    tok = Tokenizer.for_model("gpt-4o-mini")
+    fn = {"name": "météo", "description": "le temps à Tōkyō", "parameters": {}}
+    bare = tok.count_raw(_msg(content="ok"))
+    assert tok.count_raw({**_msg(content="ok"), "functions": [fn]}) > bare
+    tools = tok.count_raw({**_msg(content="ok"), "tools": [{"type": "function", "function": fn}]})
+    escaped = tok.count_text(json.dumps(fn, ensure_ascii=True, separators=(",", ":")))
+    as_sent = tok.count_text(json.dumps(fn, ensure_ascii=False, separators=(",", ":")))
+    assert escaped != as_sent
+    assert tools - bare < escaped  # the tool is counted as UTF-8 text, not \\u escapes
+
+
+def test_plain_dict_messages_and_preference_inputs_that_are_not_objects() -> None:
+    tok = Tokenizer.for_model("gpt-4o-mini")
+    msgs = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]
+    assert tok.count_messages(msgs) > 0
+    pref = {
+        "input": "not an object",
+        "preferred_output": [{"role": "assistant", "content": "yes"}],
+        "non_preferred_output": [{"role": "assistant", "content": "no"}],
+    }
+    assert tok.count_raw(pref, "preference") > 0
+
+
+def test_a_tokenizer_remembers_its_encoding_model_and_price_table() -> None:
+    from finetune_kit.catalog.prices import PriceTable
+
+    assert Tokenizer().encoding_name == "o200k_base"
+    assert Tokenizer(model="m").model == "m"
+    tok = Tokenizer.for_model("gpt-3.5-turbo", prices=PriceTable.load(as_of="2023-09-01"))
+    assert (tok.model, tok.example_limit) == ("gpt-3.5-turbo", 4096)
+    assert Tokenizer.for_model("gpt-3.5-turbo").example_limit == 16385
+
+
+def test_counting_without_the_fast_counter_is_tiktokens_count() -> None:
+    enc = tiktoken.get_encoding("o200k_base")
+    for fast in (False, True):
+        tok = Tokenizer("o200k_base", fast=fast)
+        assert tok.count_text("naïve tokens, counted twice") == len(
+            enc.encode_ordinary("naïve tokens, counted twice")
+        )
+
+
+def test_errors_name_the_unknown_model_and_encoding() -> None:
+    with pytest.raises(UnknownModelError) as err:
+        encoding_name_for_model("llama-zzz")
+    assert "llama-zzz" in str(err.value) and "model (no known tokenizer)" in str(err.value)
+    with pytest.raises(ConfigError) as bad:
+        counting.load_encoding("o300k")
+    assert str(bad.value).startswith("unknown tiktoken encoding 'o300k'")
+    names = ", ".join(sorted(tiktoken.list_encoding_names()))
+    assert bad.value.hint == f"use one of {names}"
+    with pytest.raises(ConfigError) as odd:
+        Tokenizer().count(42)  # type: ignore[arg-type]
+    assert str(odd.value) == "cannot count tokens of a int"
+
+
+def test_the_fast_counters_module_is_loaded_from_its_file_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delitem(sys.modules, counting._BPE_OPENAI, raising=False)
+    module = counting._bpe_openai()
+    assert module is not None and module.__name__ == counting._BPE_OPENAI
+    assert sys.modules[counting._BPE_OPENAI] is module
+    assert counting._bpe_openai() is module
+    count = module.tokenizer_for_encoding("o200k_base").count
+    assert count("hello world") == 2
