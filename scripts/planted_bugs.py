@@ -82,8 +82,8 @@ BUGS: dict[str, Bug] = {
     ),
     "epochs_over_all_examples": Bug(
         "finetune_kit/cost/estimator.py",
-        "epochs = n_epochs if n_epochs is not None else default_epochs(n)",
-        "epochs = n_epochs if n_epochs is not None else default_epochs(result.state.n_examples)",
+        "else self.terms.default_epochs(n, default_epochs)",
+        "else self.terms.default_epochs(result.state.n_examples, default_epochs)",
         (
             "tests/cost/test_estimator.py::test_default_epochs_count_only_the_examples_that_are_counted",
         ),
@@ -135,9 +135,9 @@ BUGS: dict[str, Bug] = {
         ("tests/test_plots.py::test_outside_ipython_nothing_is_registered",),
     ),
     "ask_answers_the_wrong_text": Bug(
-        "finetune_kit/providers/openai.py",
-        'return str(completion.choices[0].message.content or "")',
-        'return str(completion.choices[0].message.role or "")',
+        "finetune_kit/providers/_sdk.py",
+        'content = completion.choices[0].message.content if completion.choices else ""',
+        'content = completion.choices[0].message.role if completion.choices else ""',
         (f"{CLIENT}::test_events_checkpoints_metrics_and_ask",),
     ),
     "cli_prints_a_wrong_cost": Bug(
