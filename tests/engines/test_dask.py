@@ -356,6 +356,36 @@ def test_cli_fix_on_dask_writes_the_local_bytes_and_report(
     assert "--engine dask" in wrong.output
 
 
+@pytest.mark.parametrize("keep", ["first", "longest"])
+def test_cli_near_dedupe_on_dask_gives_the_local_groups_and_kept_lines(
+    keep: str, client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dedupe_corpus import make_corpus
+    from finetune_kit.cli import app
+    from finetune_kit.engines._inputs import source_of
+
+    monkeypatch.setattr(on_dask, "DEFAULT_BLOCKSIZE", 20_000)  # the CLI has no --blocksize
+    corpus = make_corpus(80, seed=5)
+    src = tmp_path / "train.jsonl"
+    src.write_text("".join(json.dumps(e) + "\n" for e in corpus.train), encoding="utf-8")
+    n_parts = len(source_of(str(src), 20_000).parts)
+    runner = CliRunner()
+    common = ["dedupe", str(src), "--near", "--keep", keep, "--format", "json"]
+    local = runner.invoke(app, [*common, "-o", str(tmp_path / "one.jsonl")])
+    dask_args = ["--engine", "dask", "--scheduler", client.scheduler.address]
+    cluster = runner.invoke(app, [*common, "-o", str(tmp_path / "dask.jsonl"), *dask_args])
+    assert local.exit_code == cluster.exit_code == 0, cluster.output
+    mine, theirs = json.loads(cluster.stdout), json.loads(local.stdout)
+    for timing in ("scan_seconds", "group_seconds"):
+        del mine["stats"][timing], theirs["stats"][timing]
+    assert mine == theirs
+    assert (tmp_path / "dask.jsonl").read_bytes() == (tmp_path / "one.jsonl").read_bytes()
+    # groups whose lines lie several partitions apart were found
+    per_part = len(corpus.train) / n_parts
+    assert n_parts >= 4
+    assert any(g["lines"][-1] - g["lines"][0] > 2 * per_part for g in mine["groups"])
+
+
 def test_rules_registered_in_this_process_travel_to_the_workers(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
