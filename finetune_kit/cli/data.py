@@ -25,6 +25,7 @@ from finetune_kit.cli._options import (
     CONVENTIONS,
     ENGINE,
     METHOD,
+    PARTITIONED,
     PII,
     PROVIDER,
     SCHEDULER,
@@ -199,7 +200,13 @@ def convert(
 
 @app.command()
 def fix(
-    file: Annotated[Path, file_argument("The JSONL file to repair (never modified).")],
+    file: Annotated[
+        str,
+        file_argument(
+            "The JSONL file to repair (never modified); with --engine dask also JSONL or "
+            "Parquet globs, folders and s3:// or gs:// URLs."
+        ),
+    ],
     output: Annotated[Path, output_option("Where the fixed file goes.")],
     rejects: Annotated[
         Path | None,
@@ -212,10 +219,14 @@ def fix(
     method: Annotated[MethodChoice | None, METHOD] = None,
     provider: Annotated[Provider, PROVIDER] = Provider.openai,
     output_format: Annotated[OutputFormat, FORMAT_OPTION] = OutputFormat.text,
+    engine: Annotated[Engine, ENGINE] = Engine.local,
+    scheduler: Annotated[str | None, SCHEDULER] = None,
+    partitioned: Annotated[bool, PARTITIONED] = False,
 ) -> None:
     """Apply only safe fixes (BOM, blank lines, cp1252, exact duplicates); set bad lines aside.
 
     With --provider azure the output starts with the byte-order mark Azure OpenAI requires.
+    With --engine dask the fixes run on a Dask cluster and write the same bytes.
     Exit code 0 when the output is clean, 1 when lines were rejected or file-level errors
     remain, 2 on unreadable input.
     """
@@ -224,16 +235,22 @@ def fix(
 
     azure = provider is Provider.azure
     # lines are checked after their BOMs were stripped: Azure's checks are OpenAI's then
-    engine = Validator(plugins=False, profile="openai" if azure else provider.value)
+    validator = Validator(plugins=False, profile="openai" if azure else provider.value)
+    asked: dict[str, Any] = {
+        "rejects": rejects,
+        "method": _method(method),
+        "validator": validator,
+        "bom": azure,
+    }
+    dask = on_dask(engine, scheduler, partitioned)
     with errors_as_exit():
-        report = fix_file(
-            file,
-            output,
-            rejects=rejects,
-            method=_method(method),
-            validator=engine,
-            bom=azure,
-        )
+        if dask:
+            from finetune_kit.engines import dask as on_cluster
+
+            options = dask_options(scheduler, None, output_format)
+            report = on_cluster.fix(file, output, partitioned=partitioned, **asked, **options)
+        else:
+            report = fix_file(file, output, **asked)
     if output_format is OutputFormat.json:
         print_json(report.to_dict())
     else:

@@ -315,6 +315,77 @@ def test_fix_writes_what_fix_file_writes(
     assert cluster.fixed["duplicate_example"] >= 15  # copies across partitions were dropped
 
 
+@pytest.mark.parametrize("partitioned", [False, True])
+def test_cli_fix_on_dask_writes_the_local_bytes_and_report(
+    partitioned: bool,
+    client: Any,
+    tmp_path: Path,
+    write_lines: WriteLines,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from finetune_kit.cli import app
+
+    monkeypatch.setattr(on_dask, "DEFAULT_BLOCKSIZE", BLOCK)  # the CLI has no --blocksize
+    rows: list[Any] = [good_example(i % 7) for i in range(14)]
+    src = write_lines([*rows[:5], *thirty_lines(), *rows])
+    runner = CliRunner()
+    common = ["fix", str(src), "--provider", "azure", "--format", "json"]
+    local = runner.invoke(app, [*common, "-o", str(tmp_path / "one.jsonl")])
+    out = tmp_path / ("parts" if partitioned else "dask.jsonl")
+    dask_args = ["--engine", "dask", "--scheduler", client.scheduler.address]
+    cluster = runner.invoke(
+        app,
+        [*common, "-o", str(out), *dask_args, *(["--partitioned"] if partitioned else [])],
+    )
+    assert local.exit_code == cluster.exit_code == 1, cluster.output  # lines were rejected
+    written = (
+        b"".join(p.read_bytes() for p in sorted(out.glob("part-*.jsonl")))
+        if partitioned
+        else out.read_bytes()
+    )
+    assert not partitioned or len(list(out.glob("part-*.jsonl"))) > 3
+    assert written.startswith(b"\xef\xbb\xbf")
+    assert written == (tmp_path / "one.jsonl").read_bytes()
+    mine, theirs = json.loads(cluster.stdout), json.loads(local.stdout)
+    assert Path(mine.pop("rejects")).read_bytes() == Path(theirs.pop("rejects")).read_bytes()
+    del mine["output"], theirs["output"]
+    assert mine == theirs
+    assert mine["fixed"]["duplicate_example"] >= 5  # copies in later partitions were dropped
+    wrong = runner.invoke(app, [*common, "-o", str(out), "--partitioned"])
+    assert wrong.exit_code == 2
+    assert "--engine dask" in wrong.output
+
+
+@pytest.mark.parametrize("keep", ["first", "longest"])
+def test_cli_near_dedupe_on_dask_gives_the_local_groups_and_kept_lines(
+    keep: str, client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dedupe_corpus import make_corpus
+    from finetune_kit.cli import app
+    from finetune_kit.engines._inputs import source_of
+
+    monkeypatch.setattr(on_dask, "DEFAULT_BLOCKSIZE", 20_000)  # the CLI has no --blocksize
+    corpus = make_corpus(80, seed=5)
+    src = tmp_path / "train.jsonl"
+    src.write_text("".join(json.dumps(e) + "\n" for e in corpus.train), encoding="utf-8")
+    n_parts = len(source_of(str(src), 20_000).parts)
+    runner = CliRunner()
+    common = ["dedupe", str(src), "--near", "--keep", keep, "--format", "json"]
+    local = runner.invoke(app, [*common, "-o", str(tmp_path / "one.jsonl")])
+    dask_args = ["--engine", "dask", "--scheduler", client.scheduler.address]
+    cluster = runner.invoke(app, [*common, "-o", str(tmp_path / "dask.jsonl"), *dask_args])
+    assert local.exit_code == cluster.exit_code == 0, cluster.output
+    mine, theirs = json.loads(cluster.stdout), json.loads(local.stdout)
+    for timing in ("scan_seconds", "group_seconds"):
+        del mine["stats"][timing], theirs["stats"][timing]
+    assert mine == theirs
+    assert (tmp_path / "dask.jsonl").read_bytes() == (tmp_path / "one.jsonl").read_bytes()
+    # groups whose lines lie several partitions apart were found
+    per_part = len(corpus.train) / n_parts
+    assert n_parts >= 4
+    assert any(g["lines"][-1] - g["lines"][0] > 2 * per_part for g in mine["groups"])
+
+
 def test_rules_registered_in_this_process_travel_to_the_workers(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
