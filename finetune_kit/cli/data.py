@@ -207,7 +207,10 @@ def fix(
             "Parquet globs, folders and s3:// or gs:// URLs."
         ),
     ],
-    output: Annotated[Path, output_option("Where the fixed file goes.")],
+    output: Annotated[
+        str,  # text, not Path: Path() would turn s3://bucket into s3:/bucket
+        output_option("Where the fixed file goes (with --partitioned: a folder or URL)."),
+    ],
     rejects: Annotated[
         Path | None,
         typer.Option(

@@ -66,7 +66,7 @@ def dedupe_command(
         validation_option("Validation file: report its examples that copy FILE's."),
     ] = None,
     output: Annotated[
-        Path | None,
+        str | None,  # text, not Path: Path() would turn s3://bucket into s3:/bucket
         CONVENTIONS["output"].option(
             "Write the kept examples here (in order, atomically).", default_text="none: report only"
         ),

@@ -113,7 +113,10 @@ def redact(
             "folders and s3:// or gs:// URLs."
         ),
     ],
-    output: Annotated[Path, output_option("Where to write the redacted file.")],
+    output: Annotated[
+        str,
+        output_option("Where to write the redacted file (with --partitioned: a folder or URL)."),
+    ],
     strategy: Annotated[StrategyChoice, STRATEGY_OPTION] = StrategyChoice.mask,
     kinds: Annotated[str | None, KINDS_OPTION] = None,
     secret: Annotated[str | None, SECRET_OPTION] = None,
@@ -138,7 +141,7 @@ def redact(
             )
             report = on_cluster.redact(
                 file,
-                str(output),
+                output,  # kept as text: Path() would turn s3://bucket into s3:/bucket
                 redactor=redactor,
                 partitioned=partitioned,
                 **dask_options(scheduler, jobs, output_format),
@@ -148,7 +151,8 @@ def redact(
     if not path.is_file():
         what = "is a directory" if path.is_dir() else "file not found"
         fail(f"{path}: {what}")
-    if output.exists() and output.resolve() == path.resolve():
+    target = Path(output)
+    if target.exists() and target.resolve() == path.resolve():
         fail(f"{output}: refusing to overwrite the input file (write to another path)")
     with errors_as_exit():
         redactor = Redactor(
@@ -161,13 +165,13 @@ def redact(
                 task = bar.add_task("redacting", total=size)
                 report = redact_file(
                     path,
-                    output,
+                    target,
                     redactor=redactor,
                     workers=jobs,
                     progress=lambda done: bar.update(task, completed=done),
                 )
         else:
-            report = redact_file(path, output, redactor=redactor, workers=jobs)
+            report = redact_file(path, target, redactor=redactor, workers=jobs)
     _show(report, output_format)
 
 

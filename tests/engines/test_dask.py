@@ -408,3 +408,33 @@ def test_rules_registered_in_this_process_travel_to_the_workers(
     assert ("pii", Severity.ERROR) in expected
     assert [(r.code, r.severity) for r in shipped.rules] == expected
     assert shipped.min_examples == validator.min_examples
+
+
+def test_cli_partitioned_redact_writes_to_a_url_as_given(
+    client: Any, write_lines: WriteLines, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``-o memory://…`` reaches fsspec intact (a Path would make it ``memory:/…``)."""
+    import fsspec
+
+    from finetune_kit.cli import app
+
+    monkeypatch.setattr(on_dask, "DEFAULT_BLOCKSIZE", BLOCK)
+    rows: list[Any] = [good_example(i) for i in range(12)]
+    rows[3]["messages"][1]["content"] = "Write to ana.garcia@example.es, please."
+    src = write_lines(rows)
+    memory = fsspec.filesystem("memory")
+    if memory.exists("/redacted-cli"):
+        memory.rm("/redacted-cli", recursive=True)
+    result = CliRunner().invoke(
+        app,
+        [
+            "redact", str(src), "-o", "memory://redacted-cli", "--partitioned",
+            "--engine", "dask", "--scheduler", client.scheduler.address, "--format", "json",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    parts = sorted(p for p in memory.ls("/redacted-cli", detail=False) if "part-" in p)
+    assert len(parts) > 1
+    written = b"".join(memory.cat_file(p) for p in parts)
+    assert written.count(b"\n") == 12
+    assert b"ana.garcia@example.es" not in written and b"Write to " in written
