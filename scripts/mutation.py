@@ -204,10 +204,6 @@ EQUIVALENT: dict[str, str] = {
             ),
         )
     },
-    "finetune_kit.tokens.counting.xǁTokenizerǁ_count_uncached__mutmut_1": (
-        "no fast counter: tiktoken counts instead, and the fast one is only used when it "
-        "agrees with tiktoken (checked on load)"
-    ),
     "finetune_kit.tokens.counting.x__bpe_openai__mutmut_19": (
         "`spec is None and spec.loader is None`: for an existing file named with an extension "
         "suffix spec_from_file_location always gives a spec with an ExtensionFileLoader, so "
