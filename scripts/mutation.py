@@ -204,10 +204,38 @@ EQUIVALENT: dict[str, str] = {
             ),
         )
     },
-    "finetune_kit.tokens.counting.xǁTokenizerǁ_count_uncached__mutmut_1": (
-        "no fast counter: tiktoken counts instead, and the fast one is only used when it "
-        "agrees with tiktoken (checked on load)"
+    "finetune_kit.tokens.counting.x__bpe_openai__mutmut_19": (
+        "`spec is None and spec.loader is None`: for an existing file named with an extension "
+        "suffix spec_from_file_location always gives a spec with an ExtensionFileLoader, so "
+        "both tests are false either way (they are there for the type checker)"
     ),
+    "finetune_kit.tokens.counting.x__bpe_openai__mutmut_27": (
+        "exec_module(None): bpe-openai's module is single-phase init, built whole by "
+        "module_from_spec; ExtensionFileLoader.exec_module does nothing for it (and for None)"
+    ),
+    "finetune_kit.tokens.counting.xǁTokenizerǁ_messages__mutmut_11": (
+        "the string cache lookup always misses (see the string cache): counted afresh, same count"
+    ),
+    "finetune_kit.tokens.counting.xǁTokenizerǁ_messages__mutmut_12": (
+        "get(None): no cached key is None, so the lookup always misses (see mutant 11)"
+    ),
+    "finetune_kit.tokens.counting.xǁTokenizerǁ_messages__mutmut_23": (
+        "`value is None and key == 'weight'`: the skip is only a shortcut; a None content, "
+        "tool_calls or function_call counts 0 on its own branch and a non-text weight matches "
+        "no branch"
+    ),
+    "finetune_kit.tokens.counting.xǁTokenizerǁ_messages__mutmut_26": (
+        "another key than 'weight' skipped: a non-text weight matches no branch anyway (see 23)"
+    ),
+    "finetune_kit.tokens.counting.xǁTokenizerǁ_messages__mutmut_27": "same as mutant 26",
+    "finetune_kit.tokens.counting.xǁTokenizerǁ_parts__mutmut_36": (
+        "a non-string image detail passed as it is: image_tokens counts every detail but "
+        "'low' as high, as it counts 'auto'"
+    ),
+    "finetune_kit.tokens.counting.xǁTokenizerǁ_parts__mutmut_37": (
+        "another default detail than 'auto' for images: see mutant 36"
+    ),
+    "finetune_kit.tokens.counting.xǁTokenizerǁ_parts__mutmut_38": "same as mutant 37",
 }
 
 _LINE = re.compile(r"^\s*(?P<name>\S+__mutmut_\d+): (?P<status>.+?)\s*$")
