@@ -651,26 +651,28 @@ def group_exact(
     """
     lines, digests = train.columns()
     groups: list[RawGroup] = []
-    first_of: dict[bytes, int] = {}
-    if len(lines):
-        order = np.lexsort((lines, digests))
-        d = digests[order]
-        start = np.flatnonzero(np.concatenate(([True], d[1:] != d[:-1])))
-        length = np.diff(np.append(start, len(d)))
-        for s, m in zip(start.tolist(), length.tolist(), strict=True):
-            members = sorted(int(x) for x in lines[order[s : s + m]])
-            if validation is not None:
-                first_of[bytes(d[s])] = members[0]
-            if m > 1:
-                groups.append(RawGroup(tuple(members), members[0], 1.0))
-    groups.sort(key=lambda g: g.lines[0])
     leaks: list[RawLeak] = []
+    if not len(lines):
+        return groups, leaks, GroupingStats()
+    order = np.lexsort((lines, digests))  # by digest, then line: a class's first is its kept
+    d = digests[order]
+    start = np.flatnonzero(np.concatenate(([True], d[1:] != d[:-1])))
+    length = np.diff(np.append(start, len(d)))
+    # only the classes with copies become Python objects (a few per cent of the examples)
+    multi = length > 1
+    for s, m in zip(start[multi].tolist(), length[multi].tolist(), strict=True):
+        members = lines[order[s : s + m]].tolist()
+        groups.append(RawGroup(tuple(members), members[0], 1.0))
+    groups.sort(key=lambda g: g.lines[0])
     if validation is not None:
+        first_line, first_digest = lines[order[start]], d[start]  # digests sorted, unique
+        del order, d, multi
         v_lines, v_digests = validation.columns()
-        for line, digest in zip(v_lines.tolist(), v_digests.tolist(), strict=True):
-            t_line = first_of.get(digest)
-            if t_line is not None:
-                leaks.append(RawLeak(t_line, int(line), 1.0))
+        at = np.searchsorted(first_digest, v_digests)
+        at[at == len(first_digest)] = 0
+        hit = first_digest[at] == v_digests
+        for t_line, v_line in zip(first_line[at[hit]].tolist(), v_lines[hit].tolist(), strict=True):
+            leaks.append(RawLeak(t_line, v_line, 1.0))
         leaks.sort(key=lambda x: x.validation_line)
     return groups, leaks, GroupingStats()
 
