@@ -21,6 +21,7 @@ from finetune_kit.dedupe.index import (
     NearIndex,
     RawGroup,
     RawLeak,
+    _give_back,
     group_exact,
     group_near,
 )
@@ -124,6 +125,7 @@ def _state(data: Records, config: NearConfig | None, jobs: int | None) -> _Index
             part = futures.pop().result()
             merged.merge(part, line_offset=merged.n_lines)  # type: ignore[arg-type]
             del part
+    _give_back()  # the unpickled range states are gone: hand their pages back
     return merged
 
 

@@ -12,6 +12,7 @@ from finetune_kit.dedupe import (
     example_shingles,
     example_signature,
     group_near,
+    index,
 )
 from finetune_kit.dedupe.index import estimated_similarity, group_exact
 
@@ -127,6 +128,45 @@ def test_exact_groups_and_leaks_by_digest() -> None:
     groups, leaks, _ = group_exact(train, val)
     assert [(g.lines, g.kept) for g in groups] == [((1, 3), 1)]
     assert [(x.line, x.validation_line) for x in leaks] == [(2, 1)]
+
+
+def test_exact_leaks_before_after_and_between_training_digests() -> None:
+    train, val = ExactIndex(), ExactIndex()
+    for line, d in enumerate([b"m" * 12, b"f" * 12, b"m" * 12, b"t" * 12], 1):
+        train.add(line, d)
+    for line, d in enumerate([b"z" * 12, b"m" * 12, b"a" * 12, b"t" * 12, b"g" * 12], 1):
+        val.add(line, d)
+    groups, leaks, _ = group_exact(train, val)
+    assert [(g.lines, g.kept) for g in groups] == [((1, 3), 1)]
+    assert [(x.line, x.validation_line) for x in leaks] == [(1, 2), (4, 4)]
+    assert group_exact(ExactIndex(), val)[:2] == ([], [])
+
+
+def test_give_back_trims_with_glibc_and_is_a_no_op_without(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[int] = []
+    index._malloc_trim.cache_clear()
+    monkeypatch.setattr(index.ctypes, "CDLL", lambda name: _FakeLibc(calls))
+    assert index._give_back() is True
+    assert calls == [0]
+    index._malloc_trim.cache_clear()
+
+    def no_libc(name: str) -> None:
+        raise OSError("no C library")
+
+    monkeypatch.setattr(index.ctypes, "CDLL", no_libc)
+    assert index._give_back() is False
+    index._malloc_trim.cache_clear()
+
+
+class _FakeLibc:
+    def __init__(self, calls: list[int]) -> None:
+        self.calls = calls
+
+    def malloc_trim(self, pad: int) -> int:
+        self.calls.append(pad)
+        return 1
 
 
 def test_a_large_bucket_compares_with_its_first_members_only(
