@@ -45,7 +45,7 @@ from finetune_kit.errors import ConfigError, DataError, UnknownModelError
 from finetune_kit.reading import Line, iter_jsonl, split_ranges
 from finetune_kit.tokens.chat import ChatTokenizer, OpenAIChatTokenizer
 from finetune_kit.tokens.counting import Tokenizer, encoding_name_for_model
-from finetune_kit.tokens.registry import open_model_info, tokenizer_for_model
+from finetune_kit.tokens.registry import capped_total, open_model_info, tokenizer_for_model
 from finetune_kit.validation.engine import (
     Finding,
     Format,
@@ -889,11 +889,8 @@ class CostEstimator:
         counts = result.counts
         n = len(counts)
         total = sum(counts)
-        if limit is None:
-            billed, n_truncated = total, 0
-        else:
-            billed = sum(c if c <= limit else limit for c in counts)
-            n_truncated = sum(1 for c in counts if c > limit)
+        billed = capped_total(counts, limit)
+        n_truncated = 0 if limit is None else sum(1 for c in counts if c > limit)
         epochs = n_epochs if n_epochs is not None else self.terms.default_epochs(n, default_epochs)
         training_tokens = billed * epochs
         per_1m = plan.per_1m

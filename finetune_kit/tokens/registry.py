@@ -20,7 +20,13 @@ from finetune_kit._checks import detect_format
 from finetune_kit.errors import ConfigError, UnknownModelError
 from finetune_kit.tokens.chat import ChatFormat, ChatTokenizer, OpenAIChatTokenizer
 
-__all__ = ["TokenizerInfo", "billed_tokens", "open_model_info", "tokenizer_for_model"]
+__all__ = [
+    "TokenizerInfo",
+    "billed_tokens",
+    "capped_total",
+    "open_model_info",
+    "tokenizer_for_model",
+]
 
 
 @dataclass(frozen=True)
@@ -166,13 +172,21 @@ def billed_tokens(examples: Iterable[Mapping[str, Any]], model: str) -> int:
         TokenizerUnavailable: The tokenizer cannot be loaded.
     """
     chat = tokenizer_for_model(model)
-    limit = chat.max_length
-    total = 0
-    for obj in examples:
-        fmt = "preference" if detect_format(obj) == "preference" else "chat"
-        count = chat.count_raw(obj, fmt)
-        total += count if limit is None or count <= limit else limit
-    return total
+    counts = (
+        chat.count_raw(obj, "preference" if detect_format(obj) == "preference" else "chat")
+        for obj in examples
+    )
+    return capped_total(counts, chat.max_length)
+
+
+def capped_total(counts: Iterable[int], limit: int | None) -> int:
+    """The billed sum of per-example token counts: each capped at ``limit`` (``None``: no cap).
+
+    Providers truncate an example longer than the training length and bill it at the cap.
+    """
+    if limit is None:
+        return sum(counts)
+    return sum(c if c <= limit else limit for c in counts)
 
 
 def _close(model: str, names: Sequence[str]) -> list[str]:
